@@ -1,0 +1,401 @@
+"""Households: one woman aged 15-49 and her partner, stored as a struct of numpy arrays.
+
+No household is ever a Python object. Every rule below acts on an index array of the households
+it concerns in that month, and most months touch only the few percent of households that have an
+event: a conception, a pregnancy milestone, the end of a postpartum wait, or entry at 15. The
+event calendar (``_calendar``: month -> index arrays) holds each household's next wake-up month;
+stale entries are recognised by ``next_event`` and dropped. A yearly pass (norms, re-evaluation of
+women who had stopped, incentive certification) runs over all households in chunks so that peak
+memory stays near the state itself (see :data:`BYTES_PER_HOUSEHOLD`).
+
+Life course (DESIGN §2-3; Kashyap & Villavicencio 2016 "willing, able, ready"):
+
+* A woman enters at 15 in the slot of one who left at 50 (constant population). Her son
+  preference is drawn from a Beta distribution around her cohort's mean; her desired family size
+  is ``1 + Poisson(desired - 1)``; she starts childbearing at a union age ~ N(union_age, 2.5).
+* **Wants another child** if below her desired size, or if she has no son, "needs a son"
+  (son preference above ``threshold``) and is below ``son_seeking_max_parity`` (son-preferring
+  stopping). The fertility-policy limit applies; a household over it has the child anyway with
+  probability ``policy.violation`` per year.
+* **Conception** after a geometric wait with the monthly fecundability times the Coale-Trussell
+  natural-fertility age pattern. Fetus male with probability ``srb/(100+srb)``.
+* **Motivation** for sex selection = son preference x no son yet x fertility squeeze, where the
+  squeeze is ``squeeze_decay ** (further births still possible)``: strongest when this birth is
+  the last one allowed (Guilmoto 2009, "fertility squeeze").
+* Births update parity and children by sex; a postpartum wait follows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .streams import Streams
+
+__all__ = ["Households", "WAITING", "TRYING", "PREGNANT", "DONE", "AGE_GROUPS",
+           "BYTES_PER_HOUSEHOLD"]
+
+WAITING, TRYING, PREGNANT, DONE = 0, 1, 2, 3
+NO_EVENT = np.iinfo(np.int32).max
+ENTRY_AGE, EXIT_AGE = 15, 50
+LIFE_MONTHS = (EXIT_AGE - ENTRY_AGE) * 12
+#: Five-year age groups 15-19 ... 45-49 (for the TFR).
+AGE_GROUPS = [f"{a}-{a + 4}" for a in range(15, 50, 5)]
+#: Natural fertility by age group relative to 20-24 (Coale & Trussell 1974, n(a)).
+NATURAL_FERTILITY = np.array([0.89, 1.0, 0.94, 0.86, 0.70, 0.36, 0.05])
+_CHUNK = 1 << 20
+
+_STATE = {  # name: dtype. One entry per household.
+    "birth_month": np.int32, "township": np.int16, "rural": np.bool_, "migrant": np.bool_,
+    "income_mult": np.float32, "desired": np.int8, "parity": np.int8, "sons": np.int8,
+    "daughters": np.int8, "first_girl": np.bool_, "son_pref": np.float32, "status": np.int8,
+    "next_event": np.int32, "conceived": np.int32, "fetus_male": np.bool_,
+    "registered": np.bool_, "route": np.int8, "provider": np.int32, "law_aware": np.bool_,
+    "inc_aware": np.bool_, "grey": np.bool_, "certified": np.bool_,
+}
+#: Bytes of state per household.
+BYTES_PER_HOUSEHOLD = sum(np.dtype(d).itemsize for d in _STATE.values())
+
+ROUTE_NONE, ROUTE_EARLY, ROUTE_ULTRASOUND = 0, 1, 2
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class Households:
+    """The household population of one run (arrays of length ``n``)."""
+
+    birth_month: np.ndarray
+    township: np.ndarray
+    rural: np.ndarray
+    migrant: np.ndarray
+    income_mult: np.ndarray
+    desired: np.ndarray
+    parity: np.ndarray
+    sons: np.ndarray
+    daughters: np.ndarray
+    first_girl: np.ndarray
+    son_pref: np.ndarray
+    status: np.ndarray
+    next_event: np.ndarray
+    conceived: np.ndarray
+    fetus_male: np.ndarray
+    registered: np.ndarray
+    route: np.ndarray
+    provider: np.ndarray
+    law_aware: np.ndarray
+    inc_aware: np.ndarray
+    grey: np.ndarray
+    certified: np.ndarray
+
+    def __init__(self, n: int, townships: int, streams: Streams, t0: int, p) -> None:
+        self.n = n
+        self.townships = townships
+        self.streams = streams
+        for name, dtype in _STATE.items():
+            setattr(self, name, np.zeros(n, dtype=dtype))
+        self.next_event[:] = NO_EVENT
+        self.provider[:] = -1
+        # Slot i takes a new 15-year-old every LIFE_MONTHS months, in month phase[i]; sorting
+        # slots by phase makes each month's exits one contiguous block.
+        phase = (np.arange(n, dtype=np.int64) * LIFE_MONTHS) // n
+        self._block_start = np.searchsorted(phase, np.arange(LIFE_MONTHS + 1)).astype(np.int64)
+        self._calendar: dict[int, list[np.ndarray]] = {}
+        self._conceptions: dict[int, np.ndarray] = {}
+        # Initial women: every age 15-49 present at t0, all as if just entered (the burn-in
+        # gives them their histories).
+        for ph in range(LIFE_MONTHS):
+            a, b = self._block_start[ph], self._block_start[ph + 1]
+            if a == b:
+                continue
+            age_months = ENTRY_AGE * 12 + (t0 - ph) % LIFE_MONTHS
+            self._enter(np.arange(a, b), t0, p, birth_month=t0 - age_months)
+
+    # ---------------------------------------------------------------------------------------
+    # helpers
+
+    def age_years(self, idx: np.ndarray, t: int) -> np.ndarray:
+        return (t - self.birth_month[idx]) / 12.0
+
+    def _schedule(self, idx: np.ndarray, months: np.ndarray) -> None:
+        """Set each household's next wake-up month and file it in the calendar."""
+        self.next_event[idx] = months
+        if idx.size == 0:
+            return
+        order = np.argsort(months, kind="stable")
+        m_sorted = months[order]
+        cuts = np.flatnonzero(np.diff(m_sorted)) + 1
+        for part, m in zip(np.split(idx[order], cuts), m_sorted[np.r_[0, cuts]]):
+            self._calendar.setdefault(int(m), []).append(part)
+
+    def due(self, t: int) -> np.ndarray:
+        """Households whose wake-up month is ``t`` (stale calendar entries dropped)."""
+        parts = self._calendar.pop(t, None)
+        if not parts:
+            return np.empty(0, dtype=np.int64)
+        idx = np.concatenate(parts)
+        return idx[self.next_event[idx] == t]
+
+    def pregnant_since(self, t: int, months: int) -> np.ndarray:
+        """Households whose current pregnancy began ``months`` months before ``t``."""
+        idx = self._conceptions.get(t - months)
+        if idx is None:
+            return np.empty(0, dtype=np.int64)
+        return idx[(self.status[idx] == PREGNANT) & (self.conceived[idx] == t - months)]
+
+    def limit(self, idx: np.ndarray, regime_limits: tuple[int, int, int],
+              if_girl: bool = False) -> np.ndarray:
+        """Births allowed by the fertility policy for each household.
+
+        With ``if_girl`` a household still without children is judged as if its first child
+        were a girl: the case that matters for the squeeze on a first pregnancy.
+        """
+        urban, rural_boy, rural_girl = regime_limits
+        girl_first = self.first_girl[idx] | (if_girl & (self.parity[idx] == 0))
+        return np.where(self.rural[idx], np.where(girl_first, rural_girl, rural_boy), urban)
+
+    def income(self, idx: np.ndarray, p) -> np.ndarray:
+        """Household income in yuan per year."""
+        base = np.where(self.rural[idx], 1.0, p.population.urban_income_ratio)
+        return p.population.income_rural * base * self.income_mult[idx]
+
+    # ---------------------------------------------------------------------------------------
+    # entry and exit
+
+    def _enter(self, idx: np.ndarray, t: int, p, birth_month: int | None = None) -> None:
+        """Reset slots ``idx`` to new women (age 15 unless ``birth_month`` says otherwise)."""
+        g = self.streams.generator("entry")
+        k = idx.size
+        pop, sp = p.population, p.son_preference
+        self.birth_month[idx] = t - ENTRY_AGE * 12 if birth_month is None else birth_month
+        self.township[idx] = g.integers(0, self.townships, k)
+        rural = g.random(k) < pop.rural_share
+        self.rural[idx] = rural
+        self.migrant[idx] = g.random(k) < np.where(rural, pop.migrant_share_rural,
+                                                   pop.migrant_share_urban)
+        s = pop.income_sigma
+        self.income_mult[idx] = np.exp(s * g.standard_normal(k) - 0.5 * s * s)
+        mean_desired = p.fertility.desired_children + rural * p.fertility.rural_extra_children
+        self.desired[idx] = np.minimum(1 + g.poisson(np.maximum(mean_desired - 1.0, 0.0)), 8)
+        mean = sp.cohort_mean + rural * sp.rural_shift
+        m = np.clip(mean, 0.01, 0.99)
+        self.son_pref[idx] = g.beta(m * sp.concentration, (1 - m) * sp.concentration) * (mean > 0)
+        for name in ("parity", "sons", "daughters", "route"):
+            getattr(self, name)[idx] = 0
+        for name in ("first_girl", "fetus_male", "registered", "grey", "certified"):
+            getattr(self, name)[idx] = False
+        self.provider[idx] = -1
+        self.law_aware[idx] = g.random(k) < p.behaviour.law_awareness_base
+        self.inc_aware[idx] = g.random(k) < p.incentives.base_awareness
+        self.status[idx] = WAITING
+        union = np.clip(g.normal(p.fertility.union_age, 2.5, k), ENTRY_AGE, 40.0)
+        age_now = (t - self.birth_month[idx]) / 12.0
+        self._schedule(idx, (t + np.maximum(np.ceil((union - age_now) * 12), 1)).astype(np.int32))
+
+    def exits_and_entries(self, t: int, p) -> int:
+        """Women reaching 50 leave; a new 15-year-old takes each slot. Returns the count."""
+        ph = t % LIFE_MONTHS
+        a, b = self._block_start[ph], self._block_start[ph + 1]
+        if a < b:
+            self._enter(np.arange(a, b), t, p)
+        return int(b - a)
+
+    # ---------------------------------------------------------------------------------------
+    # desires and conception
+
+    def evaluate(self, idx: np.ndarray, t: int, p, regime_limits) -> None:
+        """Decide who tries for another child now; the rest stop (re-evaluated yearly)."""
+        if idx.size == 0:
+            return
+        parity = self.parity[idx]
+        need_son = ((self.sons[idx] == 0) & (self.son_pref[idx] > p.son_preference.threshold)
+                    & (parity < p.fertility.son_seeking_max_parity))
+        pledged = self.pledged(idx, t, p) & (parity >= 1)
+        want = ((parity < self.desired[idx]) | need_son) & ~pledged
+        over = parity >= self.limit(idx, regime_limits)
+        violate = self.streams.uniform("violation", t, idx) < p.policy.violation
+        tries = want & (~over | violate)
+        held = want & over & ~violate & ~need_son
+        give_up = held & (self.streams.uniform("adaptation", t, idx)
+                          < p.fertility.desire_adaptation)
+        self.desired[idx[give_up]] = parity[give_up]
+        age = self.age_years(idx, t)
+        group = np.clip(((age - ENTRY_AGE) // 5).astype(np.int64), 0, 6)
+        f = p.fertility.fecundability * NATURAL_FERTILITY[group]
+        tries &= (f > 0) & (age < EXIT_AGE)
+        u = self.streams.uniform("conception_wait", t, idx)
+        wait = 1 + np.floor(np.log1p(-u) / np.log1p(-np.minimum(f, 0.999)))
+        wait = np.minimum(wait, LIFE_MONTHS)
+        go = idx[tries]
+        self.status[go] = TRYING
+        self._schedule(go, (t + wait[tries]).astype(np.int32))
+        stop = idx[~tries]
+        self.status[stop] = DONE
+        self.next_event[stop] = NO_EVENT
+
+    def conceive(self, idx: np.ndarray, t: int, p, regime_limits) -> np.ndarray:
+        """Trying women whose wait ended conceive, unless their wish has lapsed meanwhile."""
+        parity = self.parity[idx]
+        need_son = ((self.sons[idx] == 0) & (self.son_pref[idx] > p.son_preference.threshold)
+                    & (parity < p.fertility.son_seeking_max_parity))
+        still = (parity < self.desired[idx]) | need_son
+        lapsed = idx[~still]
+        self.status[lapsed] = DONE
+        self.next_event[lapsed] = NO_EVENT
+        idx = idx[still]
+        srb = p.behaviour.natural_srb
+        self.fetus_male[idx] = self.streams.uniform("fetus_sex", t, idx) < srb / (100.0 + srb)
+        cover = np.where(self.migrant[idx], p.registration.coverage * p.registration.migrant_factor,
+                         p.registration.coverage)
+        self.registered[idx] = self.grey[idx] | (self.streams.uniform("registration", t, idx)
+                                                 < cover)
+        self.status[idx] = PREGNANT
+        self.conceived[idx] = t
+        self.next_event[idx] = NO_EVENT
+        self.route[idx] = ROUTE_NONE
+        self.provider[idx] = -1
+        self._conceptions[t] = idx
+        self._conceptions.pop(t - 10, None)
+        return idx
+
+    # ---------------------------------------------------------------------------------------
+    # incentives and motivation
+
+    def incentive_value(self, idx: np.ndarray, t: int, p) -> np.ndarray:
+        """Present value (yuan) of the yearly benefit for a household that qualifies now."""
+        inc = p.incentives
+        r = inc.discount_rate
+        years = inc.benefit_years
+        annuity = years if r == 0 else (1 - (1 + r) ** -years) / r
+        wait = np.maximum(inc.benefit_start_age - self.age_years(idx, t), 0.0)
+        return inc.benefit_per_year * annuity * (1 + r) ** -wait
+
+    def pledged(self, idx: np.ndarray, t: int, p) -> np.ndarray:
+        """Households that plan to stop at one child to earn a small-family reward.
+
+        Only under ``small_family`` eligibility and only if aware; the chance is
+        ``v / (v + 0.5)`` with ``v`` the reward in years of income. The draw is fixed per woman
+        (keyed by her birth month), so the plan is the same at every decision.
+        """
+        if p.incentives.eligibility != "small_family":
+            return np.zeros(idx.size, dtype=bool)
+        v = self.incentive_value(idx, t, p) / self.income(idx, p)
+        u = self.streams.uniform("pledge", 0, idx + self.birth_month[idx].astype(np.int64) * self.n)
+        return self.inc_aware[idx] & (u < v / (v + 0.5))
+
+    def motivation(self, idx: np.ndarray, t: int, p, regime_limits) -> np.ndarray:
+        """Son preference x no son yet x fertility squeeze, in [0, 1]."""
+        parity_after = self.parity[idx].astype(np.int64) + 1
+        most = np.minimum(self.limit(idx, regime_limits, if_girl=True),
+                          p.fertility.son_seeking_max_parity)
+        needs = self.son_pref[idx] > p.son_preference.threshold
+        most = np.where(needs, most, np.minimum(most, self.desired[idx]))
+        remaining = np.maximum(most - parity_after, 0)
+        remaining = np.where(self.pledged(idx, t, p) & (parity_after == 1), 0, remaining)
+        squeeze = p.behaviour.squeeze_decay ** remaining
+        return self.son_pref[idx] * squeeze * (self.sons[idx] == 0)
+
+    def perceived_risk(self, idx: np.ndarray, county_risk: float, p) -> np.ndarray:
+        """Perceived chance of being caught for an illegal sex selection."""
+        r = self.law_aware[idx] * county_risk + self.grey[idx] * p.behaviour.grey_risk
+        return np.minimum(r, 1.0)
+
+    # ---------------------------------------------------------------------------------------
+    # sex determination, abortion, birth
+
+    def test(self, idx: np.ndarray, t: int, accuracy: float) -> np.ndarray:
+        """Sex determination: returns True where the fetus is believed female."""
+        correct = self.streams.uniform("test_accuracy", t, idx) < accuracy
+        return np.where(correct, ~self.fetus_male[idx], self.fetus_male[idx])
+
+    def abort(self, idx: np.ndarray, t: int, p) -> None:
+        self.status[idx] = WAITING
+        self.provider[idx] = -1
+        months = np.full(idx.size, t + max(int(round(p.fertility.post_abortion_months)), 1),
+                         dtype=np.int32)
+        self._schedule(idx, months)
+
+    def give_birth(self, idx: np.ndarray, t: int, p) -> dict[str, np.ndarray]:
+        """Births at gestation month 9. Returns the facts the recorder and office need."""
+        male = self.fetus_male[idx]
+        parity_before = self.parity[idx].copy()
+        sons_before = self.sons[idx].copy()
+        daughters_before = self.daughters[idx].copy()
+        self.first_girl[idx] |= (parity_before == 0) & ~male
+        self.parity[idx] = parity_before + 1
+        self.sons[idx] += male
+        self.daughters[idx] += ~male
+        self.status[idx] = WAITING
+        u = self.streams.uniform("postpartum", t, idx)
+        wait = np.maximum(np.round(p.fertility.postpartum_months * (0.5 + u)), 1)
+        self._schedule(idx, (t + wait).astype(np.int32))
+        return {
+            "idx": idx, "male": male, "parity_before": parity_before,
+            "sons_before": sons_before, "daughters_before": daughters_before,
+            "provider": self.provider[idx].copy(),
+        }
+
+    # ---------------------------------------------------------------------------------------
+    # the yearly pass
+
+    def chunks(self):
+        for a in range(0, self.n, _CHUNK):
+            yield slice(a, min(a + _CHUNK, self.n))
+
+    def yearly_norms(self, t: int, p) -> float:
+        """Secular decline, propaganda and peer influence; returns propaganda contacts.
+
+        Propaganda reaches each household ``k ~ Binomial(12, reach)`` times a year; a household
+        reached at least once (probability ``1-(1-reach)^12``) gets the mean effect of ``k`` given
+        ``k >= 1``: son preference times ``(1-persuasion)^k``, and law and incentive awareness
+        each with probability ``1-(1-awareness)^k``.
+        """
+        sp, pr = p.son_preference, p.propaganda
+        p_reach = 1.0 - (1.0 - pr.reach) ** 12
+        k = 12 * pr.reach / p_reach if p_reach > 0 else 0.0
+        sums = np.zeros(self.townships)
+        counts = np.zeros(self.townships)
+        for s in self.chunks():
+            sums += np.bincount(self.township[s], weights=self.son_pref[s],
+                                minlength=self.townships)
+            counts += np.bincount(self.township[s], minlength=self.townships)
+        town_mean = (sums / np.maximum(counts, 1)).astype(np.float32)
+        contacts = 0
+        for s in self.chunks():
+            idx = np.arange(s.start, s.stop)
+            x = self.son_pref[s] * np.float32(1.0 - sp.secular_decline)
+            x += np.float32(sp.peer_influence) * (town_mean[self.township[s]] - x)
+            if p_reach > 0:
+                reached = self.streams.uniform("propaganda", t, idx) < p_reach
+                contacts += int(reached.sum())
+                x[reached] *= np.float32((1.0 - pr.persuasion) ** k)
+                law = self.streams.uniform("law_awareness", t, idx) < 1 - (1 - pr.law_awareness) ** k
+                inc = self.streams.uniform("inc_awareness", t, idx) < 1 - (1 - pr.incentive_awareness) ** k
+                self.law_aware[s] |= reached & law
+                self.inc_aware[s] |= reached & inc
+            self.son_pref[s] = np.clip(x, 0.0, 1.0)
+        return contacts * k
+
+    def stopped(self) -> np.ndarray:
+        """Indices of women who had stopped (status DONE)."""
+        return np.flatnonzero(self.status == DONE)
+
+    def certify(self, t: int, p) -> tuple[int, float]:
+        """Certify newly qualifying households that have stopped; returns (count, PV in yuan).
+
+        The cost booked is the present value of the benefit stream at certification (the
+        county's commitment); ``daughters_only`` qualifies households with daughters and no
+        son, ``small_family`` households with exactly one child.
+        """
+        rule = p.incentives.eligibility
+        if rule == "none" or p.incentives.benefit_per_year <= 0:
+            return 0, 0.0
+        idx = self.stopped()
+        idx = idx[~self.certified[idx]]
+        if rule == "daughters_only":
+            ok = (self.sons[idx] == 0) & (self.daughters[idx] > 0)
+        else:
+            ok = self.parity[idx] == 1
+        idx = idx[ok]
+        self.certified[idx] = True
+        return int(idx.size), float(self.incentive_value(idx, t, p).sum())

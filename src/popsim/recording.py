@@ -1,0 +1,166 @@
+"""Yearly output: preallocated count buffers turned into a labelled ``xarray.Dataset``.
+
+Every recorded variable is declared once in :data:`RECORDED` (dimensions, unit, long name); the
+model adds monthly counts into the buffer of the current year; :meth:`Recorder.to_dataset`
+derives the ratios (SRB, TFR, missing female births, shares) from the counts. Counts are stored,
+not only ratios, so that runs can be pooled; counts are multiplied by ``run.scale`` (real women
+per simulated household).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from .enforcement import CASE_SOURCES
+from .households import AGE_GROUPS
+
+__all__ = ["Recorder", "RECORDED", "DERIVED", "PARITIES", "SEXES", "ROUTES"]
+
+PARITIES = ["1", "2", "3+"]
+SEXES = ["male", "female"]
+ROUTES = ["ultrasound", "early_test"]
+LOCATIONS = ["county", "out_of_county"]
+
+_COORDS = {"parity": PARITIES, "sex": SEXES, "route": ROUTES, "source": list(CASE_SOURCES),
+           "age_group": AGE_GROUPS, "location": LOCATIONS}
+
+#: name: (extra dims, unit, long name, scaled by run.scale)
+RECORDED: dict[str, tuple[tuple[str, ...], str, str, bool]] = {
+    "births": (("parity", "sex"), "births", "Live births (true) by birth order and sex", True),
+    "reported_births": (("parity", "sex"), "births", "Live births as reported (after "
+                        "concealment and misreporting)", True),
+    "births_by_township": (("township", "sex"), "births", "Live births (true) by township", True),
+    "births_by_age": (("age_group",), "births", "Live births by mother's age group", True),
+    "women_by_age": (("age_group",), "women", "Women at mid-year by age group", True),
+    "sex_determinations": (("route",), "tests", "Prenatal sex determinations obtained", True),
+    "sex_selective_abortions": (("route",), "abortions", "Abortions of fetuses believed "
+                                "female", True),
+    "misclassified_male_abortions": ((), "abortions", "Abortions of male fetuses misclassified "
+                                     "as female", True),
+    "illegal_services": (("location",), "services", "Illegal sex determinations and late "
+                         "terminations bought, by provider location", True),
+    "unmet_searches": ((), "searches", "Seekers who found no willing provider", True),
+    "disappeared_pregnancies": ((), "pregnancies", "Registered pregnancies ended by an "
+                                "unapproved late termination (signals)", True),
+    "clinics_offering": ((), "clinics", "Providers offering illegal services (mean over "
+                         "months)", False),
+    "clinics_closed": ((), "clinics", "Providers blacklisted and closed (cumulative, year "
+                       "end)", False),
+    "underground_entries": ((), "clinics", "Underground providers opened", False),
+    "inspections": ((), "inspections", "Clinic inspections", False),
+    "investigations": ((), "investigations", "Investigations (tips, follow-ups, audits)", False),
+    "women_investigated": ((), "women", "Women investigated (follow-ups and audits)", True),
+    "cases": (("source",), "cases", "Cases against providers, by source of detection", False),
+    "grey_listed_new": ((), "women", "Women newly grey-listed", True),
+    "grey_listed": ((), "women", "Women on the grey list (year end)", True),
+    "fines": ((), "yuan", "Fines collected from providers", False),
+    "rewards_paid": ((), "yuan", "Rewards paid for tips", False),
+    "incentive_payments": ((), "yuan", "Incentives committed: present value of benefits of "
+                           "newly certified households plus cash at girls' births", True),
+    "certified_households": ((), "households", "Households newly certified for the yearly "
+                             "benefit", True),
+    "propaganda_contacts": ((), "contacts", "Propaganda contacts with households", True),
+    "propaganda_cost": ((), "yuan", "Cost of propaganda contacts", True),
+    "enforcement_cost": ((), "yuan", "Cost of inspections, investigations and rewards", False),
+    "mean_son_preference": ((), "index 0-1", "Mean son preference of women 15-49 (year "
+                            "end)", False),
+    "share_needing_son": ((), "fraction", "Share of women whose son preference is above the "
+                          "threshold (year end)", False),
+    "mean_perceived_risk": ((), "probability", "Mean perceived risk of being caught (year "
+                            "end)", False),
+    "mean_illegal_price": ((), "yuan", "Mean price of an illegal sex determination among "
+                           "providers offering (mean over months)", False),
+    "effort_multiplier": ((), "x", "Enforcement effort multiplier from accountability", False),
+}
+
+#: Variables derived from the counts in :meth:`Recorder.to_dataset`: (unit, long name).
+DERIVED = {
+    "total_births": ("births", "Live births (true)"),
+    "srb": ("males per 100 females", "Sex ratio at birth (true)"),
+    "srb_by_parity": ("males per 100 females", "Sex ratio at birth by birth order (true)"),
+    "reported_srb": ("males per 100 females", "Sex ratio at birth as reported"),
+    "reported_srb_by_parity": ("males per 100 females", "Reported SRB by birth order"),
+    "srb_by_township": ("males per 100 females", "Sex ratio at birth by township (true)"),
+    "tfr": ("children per woman", "Total fertility rate"),
+    "missing_female_births": ("births", "Female births missing against the natural SRB "
+                              "(males x 100 / natural SRB - females)"),
+    "out_of_county_share": ("fraction", "Share of illegal services bought out of county"),
+    "total_cost": ("yuan", "Enforcement, propaganda and incentive cost"),
+}
+
+
+class Recorder:
+    """Yearly buffers for the years ``[start_year, end_year]``."""
+
+    def __init__(self, start_year: int, end_year: int, townships: int):
+        self.years = np.arange(start_year, end_year + 1)
+        self.start_year = start_year
+        sizes = {k: len(v) for k, v in _COORDS.items()} | {"township": townships}
+        self.townships = townships
+        self.buf = {name: np.zeros((self.years.size,) + tuple(sizes[d] for d in dims))
+                    for name, (dims, *_rest) in RECORDED.items()}
+        self.year_index = -1
+
+    def set_year(self, year: int) -> None:
+        """Start recording ``year`` (-1 during burn-in: additions are dropped)."""
+        i = year - self.start_year
+        self.year_index = i if 0 <= i < self.years.size else -1
+
+    @property
+    def active(self) -> bool:
+        return self.year_index >= 0
+
+    def add(self, name: str, value) -> None:
+        """Add ``value`` (a number, or an array over the variable's extra dimensions)."""
+        if self.year_index >= 0:
+            self.buf[name][self.year_index] += value
+
+    def add_at(self, name: str, index: tuple[np.ndarray, ...], weights=1.0) -> None:
+        """Scatter-add counts, e.g. births by (parity, sex) for many households at once."""
+        if self.year_index >= 0:
+            np.add.at(self.buf[name][self.year_index], index, weights)
+
+    def set(self, name: str, value) -> None:
+        if self.year_index >= 0:
+            self.buf[name][self.year_index] = value
+
+    def to_dataset(self, scale: float, natural_srb: float, attrs: dict) -> xr.Dataset:
+        coords = {"year": self.years, **_COORDS, "township": np.arange(self.townships)}
+        data = {}
+        for name, (dims, unit, long_name, scaled) in RECORDED.items():
+            v = self.buf[name] * scale if scaled else self.buf[name]
+            data[name] = xr.Variable(("year",) + dims, v, {"units": unit, "long_name": long_name})
+        ds = xr.Dataset(data, coords={k: v for k, v in coords.items()})
+        ds["year"].attrs = {"long_name": "Calendar year", "units": "year"}
+        ds["parity"].attrs = {"long_name": "Birth order"}
+        ds["township"].attrs = {"long_name": "Township index"}
+
+        def ratio(m, f):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return xr.where(f > 0, 100.0 * m / f, np.nan)
+
+        b, rb = ds["births"], ds["reported_births"]
+        ds["total_births"] = b.sum(["parity", "sex"])
+        ds["srb"] = ratio(b.sel(sex="male", drop=True).sum("parity"), b.sel(sex="female", drop=True).sum("parity"))
+        ds["srb_by_parity"] = ratio(b.sel(sex="male", drop=True), b.sel(sex="female", drop=True))
+        ds["reported_srb"] = ratio(rb.sel(sex="male", drop=True).sum("parity"),
+                                   rb.sel(sex="female", drop=True).sum("parity"))
+        ds["reported_srb_by_parity"] = ratio(rb.sel(sex="male", drop=True), rb.sel(sex="female", drop=True))
+        bt = ds["births_by_township"]
+        ds["srb_by_township"] = ratio(bt.sel(sex="male", drop=True), bt.sel(sex="female", drop=True))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            asfr = xr.where(ds["women_by_age"] > 0, ds["births_by_age"] / ds["women_by_age"], 0)
+        ds["tfr"] = 5.0 * asfr.sum("age_group")
+        ds["missing_female_births"] = (b.sel(sex="male", drop=True).sum("parity") * 100.0 / natural_srb
+                                       - b.sel(sex="female", drop=True).sum("parity"))
+        svc = ds["illegal_services"]
+        tot = svc.sum("location")
+        ds["out_of_county_share"] = xr.where(tot > 0, svc.sel(location="out_of_county", drop=True) / tot,
+                                             np.nan)
+        ds["total_cost"] = (ds["enforcement_cost"] + ds["propaganda_cost"]
+                            + ds["incentive_payments"])
+        for name, (unit, long_name) in DERIVED.items():
+            ds[name].attrs = {"units": unit, "long_name": long_name}
+        ds.attrs.update(attrs)
+        return ds
