@@ -213,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("section", nargs="?", help="only this section")
     p.add_argument("--markdown", action="store_true", help="as Markdown tables")
     p.set_defaults(func=cmd_params)
+
+    # Sub-commands defined in other modules: each exposes add_parser(sub); one line per module.
+    # --- more sub-commands ---
     return parser
 
 
