@@ -253,7 +253,8 @@ class Market:
         room = cap - self.col["served"][prov]
         provider[order[pos >= room]] = -1
 
-    def end_month(self, p, campaign_launch: bool, publicised: int, entry_rng) -> int:
+    def end_month(self, p, campaign_launch: bool, publicised: int, publicised_outside: int,
+                  entry_rng) -> int:
         """Update demand expectations and risk beliefs; underground entry. Returns entries."""
         c, m, e = self.col, p.market, p.enforcement
         towns = self.model.townships
@@ -276,7 +277,9 @@ class Market:
         r = np.where(c["inspected"], r + 0.5 * (e.detection - r), r)
         launched = campaign_launch and e.inspections_per_month > 0
         news = e.publicity * publicised + (e.publicity if launched else 0.0)
-        r = np.where(c["township"] != OUTSIDE, r + news * (1 - r), r)
+        # news of a case pursued across the county border travels among outside providers
+        news_out = e.publicity * publicised_outside
+        r = np.where(c["township"] != OUTSIDE, r + news * (1 - r), r + news_out * (1 - r))
         c["risk"] = np.clip(r, 0.0, 1.0)
         # underground entry where unmet demand is high and selling would pay
         entries = 0

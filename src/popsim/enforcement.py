@@ -6,7 +6,9 @@ case ledger (DESIGN §3.8). Each month it
 1. **inspects** registered providers: ``inspections_per_month`` x the campaign multiplier in
    campaign months (default May-October, the yearly special actions) x the accountability
    multiplier; targets drawn at random or weighted by risk (ultrasound, private, past cases);
-   an offending provider is found with probability ``detection`` per inspection;
+   out-of-county providers enter the pool through joint actions, weighted by
+   ``cross_region_cooperation``; an offending provider is found with probability ``detection``
+   per inspection;
 2. **takes tips**: each illegal act draws a tip with probability
    ``tip_rate_max x R / (R + tip_reward_half)`` for reward ``R``; a tip is investigated and leads
    to a case with probability ``tip_followup``; the reward is paid per case;
@@ -51,6 +53,7 @@ class EnforcementOffice(mesa.Agent):
         self.effort_multiplier = 1.0
         self._signals = np.zeros((0, 3), dtype=np.int64)  # woman, provider, month
         self._cases_by_month: list[int] = []
+        self._new_signals = 0
         # the case ledger, one row per case: month, source index, provider row, pursued
         self.ledger = np.zeros((0, 4), dtype=np.int64)
         self.month = self._zero_counts()
@@ -59,7 +62,7 @@ class EnforcementOffice(mesa.Agent):
     def _zero_counts() -> dict[str, float | np.ndarray]:
         return {"inspections": 0, "investigations": 0, "women_investigated": 0,
                 "cases": np.zeros(len(CASE_SOURCES)), "fines": 0.0, "rewards": 0.0,
-                "closed": 0, "grey_listed": 0, "cost": 0.0, "signals": 0}
+                "closed": 0, "grey_listed": 0, "cost": 0.0, "signals": 0, "cases_outside": 0}
 
     def county_risk(self, campaign: bool) -> float:
         """Perceived chance of being caught, for a household aware of the law."""
@@ -71,7 +74,7 @@ class EnforcementOffice(mesa.Agent):
         """Disappeared registered pregnancies: late terminations without approval."""
         rows = np.column_stack([women, providers, np.full(women.size, t)])
         self._signals = np.concatenate([self._signals, rows])
-        self.month["signals"] += women.size
+        self._new_signals += women.size
 
     def yearly(self, reported_srb: float) -> None:
         e = self.model.p.enforcement
@@ -87,6 +90,7 @@ class EnforcementOffice(mesa.Agent):
         c = market.col
         rng = model.streams.generator("enforcement")
         self.month = cnt = self._zero_counts()
+        cnt["signals"], self._new_signals = self._new_signals, 0
         found: list[tuple[int, int]] = []  # (source, provider row)
         grey: list[np.ndarray] = []
 
@@ -94,15 +98,18 @@ class EnforcementOffice(mesa.Agent):
         x = e.inspections_per_month * (e.campaign_multiplier if campaign else 1.0) \
             * self.effort_multiplier
         n_insp = int(x) + int(rng.random() < x - int(x))
-        pool = np.flatnonzero(c["open"] & c["registered_unit"] & (c["township"] != OUTSIDE))
+        # Joint actions with neighbouring jurisdictions put out-of-county providers in the pool,
+        # each weighted by the cooperation level; underground providers are not in any register.
+        pool = np.flatnonzero(c["open"] & (c["registered_unit"] | (c["township"] == OUTSIDE)))
+        outside = c["township"][pool] == OUTSIDE
+        w = np.where(outside, e.cross_region_cooperation, 1.0)
+        if e.targeting == "risk":
+            w = w * (1.0 + 2.0 * c["has_us"][pool] + 2.0 * (c["kind"][pool] == PRIVATE)) \
+                * (1.0 + c["cases"][pool])
+        pool, w = pool[w > 0], w[w > 0]
         n_insp = min(n_insp, pool.size)
         if n_insp:
-            if e.targeting == "risk":
-                w = (1.0 + 2.0 * c["has_us"][pool] + 2.0 * (c["kind"][pool] == PRIVATE)) \
-                    * (1.0 + c["cases"][pool])
-                targets = rng.choice(pool, n_insp, replace=False, p=w / w.sum())
-            else:
-                targets = rng.choice(pool, n_insp, replace=False)
+            targets = rng.choice(pool, n_insp, replace=False, p=w / w.sum())
             c["inspected"][targets] = True
             hit = targets[c["offering"][targets] & (rng.random(n_insp) < e.detection)]
             found += [(0, int(r)) for r in hit]
@@ -144,12 +151,15 @@ class EnforcementOffice(mesa.Agent):
         # 5. pursue, sanction, publicise, grey-list
         rows = np.array([r for _, r in found], dtype=np.int64)
         srcs = np.array([s for s, _ in found], dtype=np.int64)
+        # a case against an out-of-county provider is pursued only with the other side's help;
+        # one found by a joint inspection already has it
         outside = c["township"][rows] == OUTSIDE
-        pursued = ~outside | (rng.random(rows.size) < e.cross_region_cooperation)
+        pursued = ~outside | (srcs == 0) | (rng.random(rows.size) < e.cross_region_cooperation)
         self.ledger = np.concatenate([self.ledger, np.column_stack(
             [np.full(rows.size, t), srcs, rows, pursued]).astype(np.int64)])
         rows, srcs = rows[pursued], srcs[pursued]
         cnt["cases"] = np.bincount(srcs, minlength=len(CASE_SOURCES)).astype(float)
+        cnt["cases_outside"] = int((c["township"][rows] == OUTSIDE).sum())
         cnt["rewards"] = e.tip_reward * float((srcs == 1).sum())
         cnt["fines"], cnt["closed"] = market.sanction(rows, p, rng)
         women, prov = clients

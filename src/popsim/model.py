@@ -150,7 +150,8 @@ class PopSimModel(mesa.Model):
 
         # 9. clinics
         launch = campaign and moy + 1 == min(p.enforcement.campaign_months)
-        entries = market.end_month(p, launch, int(cnt["cases"].sum()),
+        outside = cnt["cases_outside"]
+        entries = market.end_month(p, launch, int(cnt["cases"].sum()) - outside, outside,
                                    self.streams.generator("clinic_entry"))
         market.decide(p)
 
@@ -186,6 +187,13 @@ class PopSimModel(mesa.Model):
         value = hh.incentive_value(idx, t, p) + p.incentives.girl_birth_cash
         return hh.inc_aware[idx] * value / income
 
+    def _late_risk(self, idx, risk, approval: bool, p) -> np.ndarray:
+        """Perceived risk of an unapproved late termination: the general risk plus, for a
+        registered pregnancy, the chance its disappearance is followed up."""
+        if not approval:
+            return risk
+        return np.minimum(risk + self.households.registered[idx] * p.behaviour.signal_risk, 1.0)
+
     def _abort_decision(self, idx, t, p, motivation, income, price, risk) -> np.ndarray:
         b = p.behaviour
         logit = (b.abort_intercept + b.abort_motivation * motivation - b.cost_weight * price / income
@@ -204,19 +212,22 @@ class PopSimModel(mesa.Model):
         income = hh.income(idx, p)
         risk = hh.perceived_risk(idx, county_risk, p)
         approval = bool(p.registration.approval_required)
-        term_price = late_price if approval else p.market.legal_abortion_price
-        cost_us = sd_price + 0.5 * term_price
-        risk_us = risk * np.where(hh.registered[idx] & approval, 2.0, 1.0)
-        logit = (b.seek_intercept + b.seek_motivation * m - b.cost_weight * cost_us / income
-                 - b.risk_weight * risk_us)
-        seek = self.streams.uniform("seek", t, idx) < self._access(idx, t, p) * sigmoid(logit)
-        idx, m, income = idx[seek], m[seek], income[seek]
-        risk_us = risk_us[seek]
         tech = p.technology
-        cost_early = tech.early_test_price + 0.5 * p.market.legal_abortion_price
-        u_early = b.cost_weight * (cost_us - cost_early) / income + b.risk_weight * risk_us
-        early = ((self.streams.uniform("early_access", t, idx) < tech.early_test_access)
-                 & (self.streams.uniform("early_choice", t, idx) < sigmoid(u_early)))
+        # Route utilities (nested logit): the ultrasound at 16 weeks, with a late termination
+        # that may be illegal and traceable, or, where available, the early blood test with a
+        # legal early termination. Half of the tests find a girl, hence 0.5 x the termination.
+        term_price = late_price if approval else p.market.legal_abortion_price
+        u_us = (-b.cost_weight * (sd_price + 0.5 * term_price) / income
+                - b.risk_weight * self._late_risk(idx, risk, approval, p))
+        u_early = -b.cost_weight * (tech.early_test_price
+                                    + 0.5 * p.market.legal_abortion_price) / income
+        has_early = self.streams.uniform("early_access", t, idx) < tech.early_test_access
+        u_best = np.where(has_early, np.logaddexp(u_us, u_early), u_us)
+        logit = b.seek_intercept + b.seek_motivation * m + u_best
+        seek = self.streams.uniform("seek", t, idx) < self._access(idx, t, p) * sigmoid(logit)
+        early = seek & has_early & (self.streams.uniform("early_choice", t, idx)
+                                    < sigmoid(u_early - u_us))
+        idx, m, income, early = idx[seek], m[seek], income[seek], early[seek]
         hh.route[idx[~early]] = ROUTE_ULTRASOUND
         e_idx, e_m, e_inc = idx[early], m[early], income[early]
         hh.route[e_idx] = ROUTE_EARLY
@@ -252,8 +263,7 @@ class PopSimModel(mesa.Model):
         approval = bool(p.registration.approval_required)
         if approval:
             price = market.col["price_late"][prov] + out * p.behaviour.travel_cost
-            registered = hh.registered[idx]
-            risk = hh.perceived_risk(idx, county_risk, p) * np.where(registered, 2.0, 1.0)
+            risk = self._late_risk(idx, hh.perceived_risk(idx, county_risk, p), True, p)
         else:
             price = np.full(idx.size, p.market.legal_abortion_price)
             risk = 0.0

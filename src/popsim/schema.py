@@ -124,7 +124,7 @@ def P(
     ``off`` is the value of a lever when the measure is not applied: the value it takes during
     the burn-in years, which reproduce a county without the comprehensive measures.
     """
-    if kind in ("int", "months", "text"):
+    if kind in ("months", "text"):
         schedule = False
     extra = dict(unit=unit, lo=lo, hi=hi, kind=kind, choices=choices, schedule=schedule,
                  source=source, off=off)
@@ -219,10 +219,19 @@ class Section(BaseModel):
     kind: ClassVar[str] = "context"
     title: ClassVar[str] = ""
 
+    @classmethod
+    def meta(cls, field: str) -> dict:
+        """The popsim metadata of ``field``; whole-number fields are those annotated ``int``."""
+        info = cls.model_fields[field]
+        meta = dict(info.json_schema_extra)
+        if info.annotation is int:
+            meta["kind"], meta["schedule"] = "int", False
+        return meta
+
     @field_validator("*", mode="before")
     @classmethod
     def _parse(cls, v: Any, info: Any) -> Any:
-        meta = cls.model_fields[info.field_name].json_schema_extra
+        meta = cls.meta(info.field_name)
         section = next((k for k, c in SECTIONS.items() if c is cls), cls.__name__)
         return _parse_value(f"{section}.{info.field_name}", meta, v)
 
@@ -364,6 +373,9 @@ class Behaviour(Section):
                              schedule=False, source="deterrence of typical cases; assumed")
     campaign_risk: float = P(0.1, "risk", "Perceived risk added during campaign months", 0, 1,
                              schedule=False, source="assumed")
+    signal_risk: float = P(0.3, "risk", "Perceived chance that a registered pregnancy ended "
+                           "without approval is followed up (women are told at registration)",
+                           0, 1, schedule=False, source="assumed; county follow-up practice")
     grey_risk: float = P(0.8, "risk", "Perceived risk of a grey-listed woman", 0, 1,
                          schedule=False, source="grey-listed pregnancies are tracked")
     travel_willingness: float = P(0.3, "probability", "Chance that a non-migrant seeker who finds "
@@ -590,7 +602,7 @@ def iter_params() -> Iterator[ParamSpec]:
     """Every parameter of the schema, section by section, in declaration order."""
     for sname, cls in SECTIONS.items():
         for fname, f in cls.model_fields.items():
-            m = f.json_schema_extra
+            m = cls.meta(fname)
             choices = tuple(m["choices"]) if m["choices"] else None
             yield ParamSpec(f"{sname}.{fname}", f.default, m["unit"], f.description or "",
                             m["lo"], m["hi"], m["kind"], choices, m["schedule"], m["source"],
@@ -608,5 +620,4 @@ def param_spec(path: str) -> ParamSpec:
 def parse_param(path: str, value: Any) -> Any:
     """Parse and bound-check one value for ``path`` (as the schema would at load)."""
     section, field = path.split(".")
-    meta = SECTIONS[section].model_fields[field].json_schema_extra
-    return _parse_value(path, meta, value)
+    return _parse_value(path, SECTIONS[section].meta(field), value)

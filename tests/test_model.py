@@ -1,0 +1,140 @@
+"""The model as a whole: invariants, reproducibility, limits and the calibration targets."""
+
+import mesa
+import numpy as np
+import pytest
+import xarray as xr
+
+import popsim
+from popsim.clinics import Clinic
+from popsim.enforcement import EnforcementOffice
+from popsim.households import DONE, PREGNANT, TRYING, WAITING
+from popsim.model import PopSimModel
+
+from conftest import run_cached, srb_of
+
+SMALL = {"run.households": 4000, "run.end_year": 2006, "run.burn_in_years": 20}
+
+
+def test_invariants_during_a_run():
+    model = PopSimModel(popsim.load_scenario("county", SMALL), seed=3)
+    hh = model.households
+    while not model.finished:
+        model.step()
+        if model.t % 37 == 0:
+            assert np.array_equal(hh.sons.astype(int) + hh.daughters, hh.parity)
+            assert set(np.unique(hh.status)) <= {WAITING, TRYING, PREGNANT, DONE}
+            age = (model.t - 1 - hh.birth_month) / 12  # at the month just simulated
+            assert age.min() >= 15 and age.max() < 50
+            assert (hh.son_pref >= 0).all() and (hh.son_pref <= 1).all()
+    assert hh.parity.max() > 0
+
+
+def test_dataset_invariants(county_small):
+    ds = county_small
+    b = ds["births"]
+    assert (b >= 0).all()
+    np.testing.assert_allclose(b.sum(["parity", "sex"]), ds["total_births"])
+    np.testing.assert_allclose(b.sum("parity").sum("sex"),
+                               b.sel(sex="male").sum("parity") + b.sel(sex="female").sum("parity"))
+    np.testing.assert_allclose(ds["births_by_township"].sum(["township", "sex"]),
+                               ds["total_births"])
+    np.testing.assert_allclose(ds["births_by_age"].sum("age_group"), ds["total_births"])
+    assert (ds["reported_births"] <= b).all()
+    assert (ds["misclassified_male_abortions"]
+            <= ds["sex_selective_abortions"].sum("route")).all()
+    assert (ds["cases"].sum("source") <= ds["investigations"] + ds["inspections"]).all()
+
+
+def test_same_seed_identical_other_seed_different():
+    a = popsim.run("county", seed=11, overrides=SMALL)
+    b = popsim.run("county", seed=11, overrides=SMALL)
+    xr.testing.assert_identical(a, b)
+    c = popsim.run("county", seed=12, overrides=SMALL)
+    assert not a["births"].equals(c["births"])
+
+
+def test_clinics_and_office_are_mesa_agents():
+    model = PopSimModel(popsim.load_scenario("county", SMALL), seed=1)
+    assert isinstance(model, mesa.Model)
+    clinics = model.clinics
+    assert isinstance(clinics, mesa.agent.AgentSet)
+    s = model.scenario.market
+    n_fixed = (s.county_hospitals + s.township_centres_per_township * 16 + s.private_clinics
+               + s.pharmacies + s.out_of_county)
+    assert len(clinics) == n_fixed
+    kinds = {c.kind for c in clinics}
+    assert kinds == {"county_hospital", "township_centre", "private_clinic", "pharmacy",
+                     "out_of_county"}
+    assert len(model.agents_by_type[EnforcementOffice]) == 1
+    for _ in range(24):
+        model.step()
+    offering = clinics.select(lambda c: c.offering)
+    assert all(c.has_ultrasound and c.status == "open" for c in offering)
+    assert all(isinstance(c, Clinic) for c in offering)
+
+
+def _pooled_srb_interval(datasets, parity=None, z=2.58):
+    b = sum(d["births"].sum("year") for d in datasets)
+    b = b.sum("parity") if parity is None else b.sel(parity=parity)
+    m, f = float(b.sel(sex="male")), float(b.sel(sex="female"))
+    p = m / (m + f)
+    se = np.sqrt(p * (1 - p) / (m + f))
+    lo, hi = p - z * se, p + z * se
+    return 100 * lo / (1 - lo), 100 * hi / (1 - hi), m + f
+
+
+def test_no_son_preference_gives_the_natural_srb_at_every_parity():
+    runs = [run_cached("no_son_preference", s) for s in (1, 2, 3)]
+    natural = runs[0].attrs["natural_srb"]
+    assert float(sum(r["sex_selective_abortions"].sum() for r in runs)) == 0
+    for parity in (None, "1", "2", "3+"):
+        lo, hi, n = _pooled_srb_interval(runs, parity)
+        assert lo <= natural <= hi, f"parity {parity}: 99% interval [{lo:.1f}, {hi:.1f}] " \
+                                    f"from {n:.0f} births excludes {natural}"
+
+
+def test_baseline_srb_is_high_and_rises_with_birth_order():
+    runs = [run_cached("baseline", s, run__end_year=2004) for s in (1, 2)]
+    years = slice(2000, 2004)
+    b = sum(r["births"].sel(year=years).sum("year") for r in runs)
+    srb = 100 * b.sel(sex="male") / b.sel(sex="female")
+    total = float(100 * b.sel(sex="male").sum() / b.sel(sex="female").sum())
+    assert total >= 110, f"baseline SRB {total:.1f} around 2000"
+    lo2, _, _ = _pooled_srb_interval([r.sel(year=years) for r in runs], "2")
+    _, hi1, _ = _pooled_srb_interval([r.sel(year=years) for r in runs], "1")
+    assert lo2 > hi1 + 10, f"parity 2 ({float(srb.sel(parity='2')):.1f}) should be clearly " \
+                           f"above parity 1 ({float(srb.sel(parity='1')):.1f})"
+
+
+def test_county_reported_srb_in_the_reports_band_while_baseline_stays_high():
+    county = [run_cached("county", s) for s in (1, 2)]
+    base = [run_cached("baseline", s) for s in (1, 2)]
+    last = slice(2016, 2020)
+
+    def reported(runs):
+        b = sum(r["reported_births"].sel(year=last).sum(["year", "parity"]) for r in runs)
+        return float(100 * b.sel(sex="male") / b.sel(sex="female"))
+
+    assert 106 <= reported(county) <= 112
+    assert reported(base) >= 113
+    assert srb_of(base[0]) > srb_of(county[0]) + 5
+
+
+def test_scale_multiplies_counts_not_ratios():
+    a = popsim.run("county", seed=5, overrides=SMALL)
+    b = popsim.run("county", seed=5, overrides={**SMALL, "run.scale": 10.0})
+    np.testing.assert_allclose(b["births"], 10 * a["births"])
+    np.testing.assert_allclose(b["srb"], a["srb"])
+    np.testing.assert_allclose(b["inspections"], a["inspections"])  # the office's own counts
+
+
+def test_burn_in_gives_realistic_parity_at_start():
+    model = PopSimModel(popsim.load_scenario("baseline", {"run.households": 6000}), seed=2)
+    while model.year < model.scenario.run.start_year:
+        model.step()
+    hh = model.households
+    age = (model.t - hh.birth_month) / 12
+    older = age >= 40
+    assert 1.0 < hh.parity[older].mean() < 3.0
+    assert (hh.parity[age < 18] == 0).mean() > 0.9

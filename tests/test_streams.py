@@ -1,0 +1,43 @@
+"""Named random streams: reproducible, independent, and per-household common random numbers."""
+
+import numpy as np
+
+from popsim.streams import Streams, replicate_seeds
+
+
+def test_uniform_is_reproducible_and_in_unit_interval():
+    a = Streams(42).uniform("x", 100, np.arange(100_000))
+    b = Streams(42).uniform("x", 100, np.arange(100_000))
+    assert np.array_equal(a, b)
+    assert a.min() >= 0 and a.max() < 1
+    assert abs(a.mean() - 0.5) < 0.005 and abs(a.var() - 1 / 12) < 0.002
+
+
+def test_household_draws_do_not_depend_on_who_else_draws():
+    s = Streams(7)
+    everyone = s.uniform("seek", 5, np.arange(1000))
+    some = np.array([3, 500, 999])
+    assert np.array_equal(s.uniform("seek", 5, some), everyone[some])
+
+
+def test_streams_months_and_seeds_are_independent():
+    idx = np.arange(50_000)
+    s = Streams(1)
+    x, y = s.uniform("a", 0, idx), s.uniform("b", 0, idx)
+    z, w = s.uniform("a", 1, idx), Streams(2).uniform("a", 0, idx)
+    for other in (y, z, w):
+        assert abs(np.corrcoef(x, other)[0, 1]) < 0.02
+
+
+def test_generators_are_named_and_seeded():
+    g1, g2 = Streams(3).generator("clinics"), Streams(3).generator("clinics")
+    assert np.array_equal(g1.random(10), g2.random(10))
+    assert not np.array_equal(Streams(3).generator("a").random(10),
+                              Streams(3).generator("b").random(10))
+
+
+def test_replicate_seeds():
+    seeds = replicate_seeds(20001, 5)
+    assert seeds == replicate_seeds(20001, 5) and len(set(seeds)) == 5
+    assert replicate_seeds(20001, 3) == seeds[:3]
+    assert all(0 <= s < 2**63 for s in seeds)
