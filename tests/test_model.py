@@ -126,7 +126,8 @@ def test_scale_multiplies_counts_not_ratios():
     b = popsim.run("county", seed=5, overrides={**SMALL, "run.scale": 10.0})
     np.testing.assert_allclose(b["births"], 10 * a["births"])
     np.testing.assert_allclose(b["srb"], a["srb"])
-    np.testing.assert_allclose(b["inspections"], a["inspections"])  # the office's own counts
+    np.testing.assert_allclose(b["inspections"], 10 * a["inspections"])
+    np.testing.assert_allclose(b["mean_son_preference"], a["mean_son_preference"])
 
 
 def test_burn_in_gives_realistic_parity_at_start():

@@ -3,8 +3,10 @@
 Every recorded variable is declared once in :data:`RECORDED` (dimensions, unit, long name); the
 model adds monthly counts into the buffer of the current year; :meth:`Recorder.to_dataset`
 derives the ratios (SRB, TFR, missing female births, shares) from the counts. Counts are stored,
-not only ratios, so that runs can be pooled; counts are multiplied by ``run.scale`` (real women
-per simulated household).
+not only ratios, so that runs can be pooled. A run with ``run.scale = k`` simulates a 1/k sample
+of the real county — its households, and, as the scenario should then say, its clinics and
+inspection effort — so every count and cost is multiplied by ``k``; means, shares and ratios
+are not.
 """
 
 from __future__ import annotations
@@ -44,25 +46,25 @@ RECORDED: dict[str, tuple[tuple[str, ...], str, str, bool]] = {
     "disappeared_pregnancies": ((), "pregnancies", "Registered pregnancies ended by an "
                                 "unapproved late termination (signals)", True),
     "clinics_offering": ((), "clinics", "Providers offering illegal services (mean over "
-                         "months)", False),
+                         "months)", True),
     "clinics_closed": ((), "clinics", "Providers blacklisted and closed (cumulative, year "
-                       "end)", False),
-    "underground_entries": ((), "clinics", "Underground providers opened", False),
-    "inspections": ((), "inspections", "Clinic inspections", False),
-    "investigations": ((), "investigations", "Investigations (tips, follow-ups, audits)", False),
+                       "end)", True),
+    "underground_entries": ((), "clinics", "Underground providers opened", True),
+    "inspections": ((), "inspections", "Clinic inspections", True),
+    "investigations": ((), "investigations", "Investigations (tips, follow-ups, audits)", True),
     "women_investigated": ((), "women", "Women investigated (follow-ups and audits)", True),
-    "cases": (("source",), "cases", "Cases against providers, by source of detection", False),
+    "cases": (("source",), "cases", "Cases against providers, by source of detection", True),
     "grey_listed_new": ((), "women", "Women newly grey-listed", True),
     "grey_listed": ((), "women", "Women on the grey list (year end)", True),
-    "fines": ((), "yuan", "Fines collected from providers", False),
-    "rewards_paid": ((), "yuan", "Rewards paid for tips", False),
+    "fines": ((), "yuan", "Fines collected from providers", True),
+    "rewards_paid": ((), "yuan", "Rewards paid for tips", True),
     "incentive_payments": ((), "yuan", "Incentives committed: present value of benefits of "
                            "newly certified households plus cash at girls' births", True),
     "certified_households": ((), "households", "Households newly certified for the yearly "
                              "benefit", True),
     "propaganda_contacts": ((), "contacts", "Propaganda contacts with households", True),
     "propaganda_cost": ((), "yuan", "Cost of propaganda contacts", True),
-    "enforcement_cost": ((), "yuan", "Cost of inspections, investigations and rewards", False),
+    "enforcement_cost": ((), "yuan", "Cost of inspections, investigations and rewards", True),
     "mean_son_preference": ((), "index 0-1", "Mean son preference of women 15-49 (year "
                             "end)", False),
     "share_needing_son": ((), "fraction", "Share of women whose son preference is above the "
