@@ -31,10 +31,13 @@ import numpy as np
 
 from .streams import Streams
 
-__all__ = ["Households", "WAITING", "TRYING", "PREGNANT", "DONE", "AGE_GROUPS",
+__all__ = ["Households", "WAITING", "TRYING", "PREGNANT", "DONE", "HELD", "AGE_GROUPS",
            "BYTES_PER_HOUSEHOLD"]
 
-WAITING, TRYING, PREGNANT, DONE = 0, 1, 2, 3
+#: WAITING: before union, or in a postpartum/post-abortion wait; TRYING: waiting to conceive;
+#: DONE: wants no more children; HELD: wants another but the policy limit holds her back
+#: (re-evaluated every year: she may violate the limit or give up).
+WAITING, TRYING, PREGNANT, DONE, HELD = 0, 1, 2, 3, 4
 NO_EVENT = np.iinfo(np.int32).max
 ENTRY_AGE, EXIT_AGE = 15, 50
 LIFE_MONTHS = (EXIT_AGE - ENTRY_AGE) * 12
@@ -215,9 +218,9 @@ class Households:
         over = parity >= self.limit(idx, regime_limits)
         violate = self.streams.uniform("violation", t, idx) < p.policy.violation
         tries = want & (~over | violate)
-        held = want & over & ~violate & ~need_son
-        give_up = held & (self.streams.uniform("adaptation", t, idx)
-                          < p.fertility.desire_adaptation)
+        held = want & over & ~violate
+        give_up = held & ~need_son & (self.streams.uniform("adaptation", t, idx)
+                                      < p.fertility.desire_adaptation)
         self.desired[idx[give_up]] = parity[give_up]
         age = self.age_years(idx, t)
         group = np.clip(((age - ENTRY_AGE) // 5).astype(np.int64), 0, 6)
@@ -230,7 +233,7 @@ class Households:
         self.status[go] = TRYING
         self._schedule(go, (t + wait[tries]).astype(np.int32))
         stop = idx[~tries]
-        self.status[stop] = DONE
+        self.status[stop] = np.where((held & ~give_up)[~tries], HELD, DONE)
         self.next_event[stop] = NO_EVENT
 
     def conceive(self, idx: np.ndarray, t: int, p, regime_limits) -> np.ndarray:
@@ -377,8 +380,19 @@ class Households:
         return contacts * k
 
     def stopped(self) -> np.ndarray:
-        """Indices of women who had stopped (status DONE)."""
+        """Indices of women who want no more children (status DONE)."""
         return np.flatnonzero(self.status == DONE)
+
+    def to_reevaluate(self, limits_changed: bool) -> np.ndarray:
+        """Women whose wish for another child must be looked at again this year: those held
+        back by the policy, and, when the policy's limits change, also those who had stopped.
+
+        A woman who stopped does not start again otherwise: her desired size and her son
+        preference only fall (peer influence can raise a preference slightly; that is ignored
+        until the next policy change)."""
+        if limits_changed:
+            return np.flatnonzero((self.status == DONE) | (self.status == HELD))
+        return np.flatnonzero(self.status == HELD)
 
     def certify(self, t: int, p) -> tuple[int, float]:
         """Certify newly qualifying households that have stopped; returns (count, PV in yuan).

@@ -15,6 +15,7 @@ from .clinics import Clinic, Market
 from .enforcement import EnforcementOffice
 from .households import (AGE_GROUPS, ROUTE_EARLY, ROUTE_ULTRASOUND, TRYING, WAITING, Households,
                          sigmoid)
+# Note: DONE and HELD women are woken by the yearly pass (Households.to_reevaluate).
 from .params import POLICY_LIMITS, YearParams
 from .recording import Recorder
 from .schema import Scenario
@@ -60,6 +61,7 @@ class PopSimModel(mesa.Model):
         self._last_reported = (0, 0)  # reported male, female births last year (before misreport)
         self._reported_now = np.zeros(2)
         self._misreport = 0.0
+        self._limits = None  # the policy limits of the previous year
         self.market.decide(self.p)
 
     @property
@@ -326,7 +328,9 @@ class PopSimModel(mesa.Model):
         self._misreport = min(0.5, p.enforcement.misreport * over)
         t = year * 12
         contacts = hh.yearly_norms(t, p)
-        hh.evaluate(hh.stopped(), t, p, POLICY_LIMITS[p.policy.regime])
+        limits = POLICY_LIMITS[p.policy.regime]
+        hh.evaluate(hh.to_reevaluate(limits != self._limits), t, p, limits)
+        self._limits = limits
         n_cert, value = hh.certify(t, p)
         if rec.active:
             rec.add("propaganda_contacts", contacts)
