@@ -206,8 +206,13 @@ class Households:
     # ---------------------------------------------------------------------------------------
     # desires and conception
 
-    def evaluate(self, idx: np.ndarray, t: int, p, regime_limits) -> None:
-        """Decide who tries for another child now; the rest stop (re-evaluated yearly)."""
+    def evaluate(self, idx: np.ndarray, t: int, p, regime_limits,
+                 lag_months: float = 0.0) -> None:
+        """Decide who tries for another child now; the rest stop (re-evaluated yearly).
+
+        ``lag_months`` spreads the start of trying uniformly over that many months (couples
+        take time to act on a change of the policy).
+        """
         if idx.size == 0:
             return
         parity = self.parity[idx]
@@ -228,6 +233,8 @@ class Households:
         tries &= (f > 0) & (age < EXIT_AGE)
         u = self.streams.uniform("conception_wait", t, idx)
         wait = 1 + np.floor(np.log1p(-u) / np.log1p(-np.minimum(f, 0.999)))
+        if lag_months > 0:
+            wait += np.floor(self.streams.uniform("policy_lag", t, idx) * lag_months)
         wait = np.minimum(wait, LIFE_MONTHS)
         go = idx[tries]
         self.status[go] = TRYING

@@ -125,7 +125,9 @@ class PopSimModel(mesa.Model):
             self._new_year(year)
         p = self.p
         limits = POLICY_LIMITS[p.policy.regime]
-        campaign = (moy + 1) in p.enforcement.campaign_months
+        # a campaign is a special action of the inspectors: none without inspections
+        campaign = ((moy + 1) in p.enforcement.campaign_months
+                    and p.enforcement.inspections_per_month > 0)
         county_risk = self.office.county_risk(campaign)
         market.start_month()
 
@@ -329,7 +331,9 @@ class PopSimModel(mesa.Model):
         t = year * 12
         contacts = hh.yearly_norms(t, p)
         limits = POLICY_LIMITS[p.policy.regime]
-        hh.evaluate(hh.to_reevaluate(limits != self._limits), t, p, limits)
+        changed = self._limits is not None and limits != self._limits
+        hh.evaluate(hh.to_reevaluate(changed), t, p, limits,
+                    lag_months=p.fertility.policy_response_months if changed else 0.0)
         self._limits = limits
         n_cert, value = hh.certify(t, p)
         if rec.active:

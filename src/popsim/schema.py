@@ -300,11 +300,15 @@ class Fertility(Section):
                                  schedule=False, source="postpartum amenorrhoea and breastfeeding")
     post_abortion_months: float = P(2.0, "months", "Months after an abortion before she may "
                                     "conceive again", 0, 24, schedule=False, source="clinical")
-    desire_adaptation: float = P(0.2, "per year", "Chance a year that a woman held back by the "
+    desire_adaptation: float = P(0.35, "per year", "Chance a year that a woman held back by the "
                                  "policy gives up the extra child she wanted (desired size "
                                  "falls to her parity) unless she still needs a son", 0, 1,
                                  schedule=False, source="intentions adapt to constraints; "
-                                 "calibrated to the 2016 two-child response (+8% births)")
+                                 "calibrated to the 2016 two-child response")
+    policy_response_months: float = P(36.0, "months", "Months over which couples who may have "
+                                      "another child after a relaxation of the policy start "
+                                      "trying (uniformly spread)", 0, 240, schedule=False,
+                                      source="calibrated to the 2016-2018 birth response")
     son_seeking_max_parity: int = P(4, "children", "Highest parity at which a household without "
                                     "a son still tries for one", 1, 12, source="assumed")
 
