@@ -8,7 +8,7 @@ import xarray as xr
 import popsim
 from popsim.clinics import Clinic
 from popsim.enforcement import EnforcementOffice
-from popsim.households import DONE, PREGNANT, TRYING, WAITING
+from popsim.households import DONE, HELD, PREGNANT, TRYING, WAITING
 from popsim.model import PopSimModel
 
 from conftest import run_cached, srb_of
@@ -23,7 +23,7 @@ def test_invariants_during_a_run():
         model.step()
         if model.t % 37 == 0:
             assert np.array_equal(hh.sons.astype(int) + hh.daughters, hh.parity)
-            assert set(np.unique(hh.status)) <= {WAITING, TRYING, PREGNANT, DONE}
+            assert set(np.unique(hh.status)) <= {WAITING, TRYING, PREGNANT, DONE, HELD}
             age = (model.t - 1 - hh.birth_month) / 12  # at the month just simulated
             assert age.min() >= 15 and age.max() < 50
             assert (hh.son_pref >= 0).all() and (hh.son_pref <= 1).all()

@@ -1,0 +1,296 @@
+"""Tests of the scenario library and ``popsim compare`` (issue 4).
+
+The statistical checks share one comparison (:func:`planner_runs`): eight scenarios, shortened
+runs (2000-2010, a 20-year burn-in, fewer women than the county) and ``R`` replicates with common
+random numbers. Orderings are asserted on within-replicate (paired) differences with a margin of
+three standard errors of the replicate spread, never on exact values, so that a re-calibration of
+the model defaults keeps them meaningful.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import popsim
+from popsim.cli import main
+from popsim.compare import (COLUMNS, compare, load_comparison, planner_table, quantile_interval,
+                            unpaired_interval)
+from popsim.compare_report import format_csv, format_markdown, format_terminal, write_outputs
+from popsim.params import YearParams
+from popsim.scenario import ScenarioError, available_scenarios, load_scenario, scenario_to_dict
+from popsim.streams import replicate_seeds
+
+LIBRARY = ["propaganda_only", "incentives_only", "crackdown_only", "registration_only",
+           "comprehensive", "crackdown_no_cross_region", "small_family_incentive",
+           "two_child_2016", "accountability_pressure"]
+SINGLE_MEASURES = ["propaganda_only", "incentives_only", "crackdown_only", "registration_only"]
+#: Shortened runs for the statistical checks (the county has 65,669 women, 2000-2020).
+SHORT = {"run.households": 30000, "run.start_year": 2000, "run.end_year": 2010,
+         "run.burn_in_years": 20}
+REPLICATES = 6
+SEED = 1
+#: Tiny runs for plumbing tests (seconds).
+TINY = {"run.households": 2000, "run.start_year": 2000, "run.end_year": 2003,
+        "run.burn_in_years": 10}
+SCENARIO_DIR = Path(popsim.__file__).parent / "scenarios"
+
+
+def _se(d: np.ndarray) -> float:
+    return float(np.std(d, ddof=1) / np.sqrt(d.size))
+
+
+def _assert_positive(d: np.ndarray, what: str, k: float = 3.0) -> None:
+    """The mean of paired differences ``d`` exceeds ``k`` standard errors of their spread."""
+    assert d.mean() - k * _se(d) > 0, (f"{what}: mean {d.mean():.2f}, se {_se(d):.2f}, "
+                                       f"values {np.round(d, 2)}")
+
+
+@pytest.fixture(scope="module")
+def planner_runs() -> xr.Dataset:
+    names = SINGLE_MEASURES + ["comprehensive", "small_family_incentive",
+                               "accountability_pressure"]
+    return compare(names, replicates=REPLICATES, seed=SEED, overrides=SHORT, workers=2)
+
+
+# ------------------------------------------------------------------------------------------------
+# the scenario library
+
+
+def _flat(name: str) -> dict[str, object]:
+    d = scenario_to_dict(load_scenario(name))
+    return {f"{s}.{k}": v for s, t in d.items() if isinstance(t, dict) for k, v in t.items()}
+
+
+@pytest.mark.parametrize("name", LIBRARY)
+def test_library_file_is_documented_and_extends(name):
+    text = (SCENARIO_DIR / f"{name}.toml").read_text(encoding="utf-8")
+    assert text.startswith("# "), "a header comment says what the scenario represents"
+    data = tomllib.loads(text)
+    assert data["name"] == name
+    assert data["description"].strip().splitlines()[0] == available_scenarios()[name]
+    assert data["extends"] in {"county", "baseline"} | set(LIBRARY)
+    assert load_scenario(name).name == name
+
+
+@pytest.mark.parametrize("name, sections", [
+    ("propaganda_only", {"propaganda"}),
+    ("incentives_only", {"incentives"}),
+    ("crackdown_only", {"enforcement"}),
+    ("registration_only", {"registration", "enforcement"}),
+    ("crackdown_no_cross_region", {"enforcement"}),
+    ("small_family_incentive", {"incentives"}),
+])
+def test_single_measure_differs_from_baseline_only_in_its_levers(name, sections):
+    base, this = _flat("baseline"), _flat(name)
+    changed = {k.split(".")[0] for k in base if base[k] != this[k]}
+    assert changed == sections
+
+
+def test_registration_only_keeps_only_followups_of_enforcement():
+    base, this = _flat("baseline"), _flat("registration_only")
+    changed = {k for k in base if k.startswith("enforcement.") and base[k] != this[k]}
+    assert changed == {"enforcement.followup_capacity", "enforcement.cross_region_cooperation"}
+
+
+def test_two_child_2016_keeps_two_child_after_2020_unlike_county():
+    county = YearParams(load_scenario("county"), 2010, 2025)
+    two = YearParams(load_scenario("two_child_2016"), 2010, 2025)
+    assert [two[y].policy.regime for y in (2015, 2016, 2025)] == \
+        ["one_and_half", "two_child", "two_child"]
+    assert county[2025].policy.regime == "three_child"
+    assert all(two[y].policy.regime == county[y].policy.regime for y in range(2010, 2021))
+
+
+# ------------------------------------------------------------------------------------------------
+# done-when: statistical orderings on one shared comparison
+
+
+def test_paired_interval_narrower_than_unpaired(planner_runs):
+    ds = planner_runs
+    table = planner_table(ds)
+    base = ds["missing_female_births_run"].sel(scenario="baseline").values
+    for name in ds["scenario"].values[1:]:
+        averted = ds["averted_run"].sel(scenario=name).values
+        lo, hi = quantile_interval(averted)
+        ulo, uhi = unpaired_interval(base, ds["missing_female_births_run"].sel(scenario=name)
+                                     .values)
+        assert hi - lo < uhi - ulo, \
+            f"{name}: paired {lo:.0f}..{hi:.0f}, unpaired {ulo:.0f}..{uhi:.0f}"
+        # the table reports the same two intervals around the same mean
+        row = table["averted_run"].sel(scenario=name).values
+        urow = table["averted_run_unpaired"].sel(scenario=name).values
+        np.testing.assert_allclose(row, [averted.mean(), lo, hi])
+        np.testing.assert_allclose(urow, [averted.mean(), ulo, uhi])
+    # over all scenarios the pairing at least halves the interval
+    widths = [np.subtract(*quantile_interval(ds["averted_run"].sel(scenario=n).values)[::-1])
+              for n in ds["scenario"].values[1:]]
+    unpaired = [np.subtract(*unpaired_interval(base, ds["missing_female_births_run"]
+                                               .sel(scenario=n).values)[::-1])
+                for n in ds["scenario"].values[1:]]
+    assert np.sum(widths) < 0.5 * np.sum(unpaired)
+
+
+@pytest.mark.parametrize("single", SINGLE_MEASURES)
+def test_comprehensive_averts_more_than_single_measure(planner_runs, single):
+    a = planner_runs["averted_run"]
+    _assert_positive(a.sel(scenario="comprehensive").values - a.sel(scenario=single).values,
+                     f"comprehensive - {single}, missing female births averted")
+
+
+def test_single_measures_avert_missing_girls(planner_runs):
+    # the orderings above compare real effects, not noise around zero
+    a = planner_runs["averted_run"]
+    for name in ("propaganda_only", "crackdown_only", "registration_only", "comprehensive"):
+        _assert_positive(a.sel(scenario=name).values, f"{name} averted")
+
+
+def test_small_family_incentive_raises_first_birth_srb(planner_runs):
+    # First births of the whole run, pooled: one year of first births in a shortened county is
+    # too few to separate an effect of a point or two (the end-year column is reported too).
+    p1 = planner_runs["srb_by_parity_run"].sel(parity="1")
+    d = p1.sel(scenario="small_family_incentive").values - p1.sel(scenario="baseline").values
+    _assert_positive(d, "first-birth SRB, small_family_incentive - baseline")
+
+
+def test_accountability_pressure_reports_srb_below_truth(planner_runs):
+    visible = 2.0  # SRB points: beyond the rounding of any report and the +2 of concealment
+    gap = planner_runs["report_gap_run"]
+    acc = gap.sel(scenario="accountability_pressure").values
+    assert acc.mean() + 3 * _se(acc) < -visible, f"reported - true SRB: {np.round(acc, 1)}"
+    # without the pressure, concealment of girls makes the reported SRB higher, not lower
+    d = gap.sel(scenario="comprehensive").values - acc
+    _assert_positive(d - visible, "reported-true gap, comprehensive - accountability_pressure")
+
+
+# ------------------------------------------------------------------------------------------------
+# the dataset and the table
+
+
+def test_replicates_use_common_seeds_and_equal_single_runs():
+    ds = compare(["crackdown_only"], replicates=2, seed=7, overrides=TINY, workers=1)
+    seeds = replicate_seeds(7, 2)
+    assert list(ds["seed"].values) == seeds
+    assert list(ds["scenario"].values) == ["baseline", "crackdown_only"]
+    for name in ("baseline", "crackdown_only"):
+        single = popsim.run(name, seed=seeds[1], overrides=TINY)
+        part = ds.sel(scenario=name, replicate=1, drop=True)[list(single.data_vars)]
+        part = part.drop_vars([c for c in part.coords if c not in single.coords])
+        xr.testing.assert_equal(part, single)
+
+
+def test_comparison_is_reproducible_on_every_executor():
+    a = compare(["incentives_only"], replicates=2, seed=3, overrides=TINY, workers=1)
+    b = compare(["incentives_only"], replicates=2, seed=3, overrides=TINY, workers=2)
+    xr.testing.assert_identical(a, b)
+
+
+def test_planner_table_shape_and_baseline_blank():
+    ds = compare(["comprehensive", "baseline"], replicates=3, seed=5, overrides=TINY, workers=1)
+    assert list(ds["scenario"].values) == ["baseline", "comprehensive"]  # listed once, first
+    table = planner_table(ds)
+    assert set(table.data_vars) == {c.key for c in COLUMNS}
+    assert table["averted_run"].sel(scenario="baseline").isnull().all()
+    assert np.isfinite(table["srb_end"].values).all()
+    total = ds["total_cost_run"].sel(scenario="comprehensive").values
+    parts = sum(ds[k].sel(scenario="comprehensive").values
+                for k in ("incentive_cost_run", "enforcement_cost_run", "propaganda_cost_run"))
+    np.testing.assert_allclose(total, parts)
+    assert (ds["rewards_run"] <= ds["enforcement_cost_run"]).all()
+    text = format_terminal(table)
+    assert "comprehensive" in text and "averted (run)" in text
+    md = format_markdown(table, ds)
+    assert "| `comprehensive` |" in md and "## Columns" in md
+    rows = format_csv(table, ds).splitlines()
+    assert len(rows) == 3 and rows[0].startswith("scenario,description,srb_end_mean")
+
+
+def test_write_outputs_roundtrip(tmp_path):
+    ds = compare(["registration_only"], replicates=2, seed=2, overrides=TINY, workers=1)
+    paths = write_outputs(ds, tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == \
+        ["compare.csv", "compare.md", "compare.nc", "compare.png"]
+    assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with xr.open_dataset(paths["nc"]) as back:
+        xr.testing.assert_identical(back.load(), ds)
+
+
+def test_bad_input_in_the_api():
+    with pytest.raises(ScenarioError, match="at least 1"):
+        compare(["comprehensive"], replicates=0)
+    with pytest.raises(ScenarioError, match="embedded scenarios: .*comprehensive"):
+        load_comparison(["comprehensiv"])
+    with pytest.raises(ScenarioError, match="different years"):
+        load_comparison([load_scenario("comprehensive", {"run.end_year": 2010})])
+    with pytest.raises(ScenarioError, match="two different scenarios are named 'baseline'"):
+        load_comparison([load_scenario("comprehensive", {"name": "baseline"})])
+
+
+# ------------------------------------------------------------------------------------------------
+# the command
+
+
+def test_cli_writes_all_four_files(tmp_path):
+    out = tmp_path / "cmp"
+    sets = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
+    popsim_cmd = str(Path(sys.executable).parent / "popsim")  # the installed console script
+    proc = subprocess.run([popsim_cmd, "compare", "comprehensive",
+                           "crackdown_only", "--replicates", "2", "--seed", "11", "--workers",
+                           "2", "--out", str(out), *sets], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    for name in ("compare.nc", "compare.md", "compare.csv", "compare.png"):
+        assert (out / name).stat().st_size > 0
+    assert "popsim compare" in proc.stderr and "6/6" in proc.stderr  # the progress bar
+    assert "averted (run)" in proc.stdout and str(out / "compare.png") in proc.stdout
+    with xr.open_dataset(out / "compare.nc") as ds:
+        assert dict(ds.sizes)["scenario"] == 3 and dict(ds.sizes)["replicate"] == 2
+        assert ds.attrs["baseline"] == "baseline"
+
+
+def _cli(argv, capsys):
+    code = main(argv)
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+def test_cli_unknown_scenario_lists_available(capsys, tmp_path):
+    code, out, err = _cli(["compare", "comprehensive", "crackdwon_only", "--out",
+                           str(tmp_path / "x")], capsys)
+    assert code == 2
+    assert "unknown scenario 'crackdwon_only'" in err and "did you mean 'crackdown_only'" in err
+    for name in LIBRARY:
+        assert name in err
+    assert "Traceback" not in err and not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_cli_refuses_replicates_below_one(capsys, tmp_path, value):
+    code, out, err = _cli(["compare", "comprehensive", "--replicates", value, "--out",
+                           str(tmp_path / "x")], capsys)
+    assert code == 2 and "--replicates must be at least 1" in err
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("body, message", [
+    ('extends = "comprehensive"\n[enforcement]\ndetection = 2.0\n', "above the upper bound"),
+    ('extends = "comprehensive"\n[enforcment]\nfine = 1.0\n', "did you mean 'enforcement'"),
+    ('extends = "comprehensive"\n[run]\nend_year = 2015\n', "different years"),
+])
+def test_cli_reports_invalid_scenario_before_any_run(capsys, tmp_path, body, message):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'name = "bad"\n{body}', encoding="utf-8")
+    # the valid scenarios come first and are full county runs: had any run started, the
+    # progress bar would show and the command would take many seconds
+    code, out, err = _cli(["compare", "comprehensive", "crackdown_only", str(bad), "--out",
+                           str(tmp_path / "x")], capsys)
+    assert code == 2, err
+    assert message in err and "Traceback" not in err
+    assert "run/s" not in err and "runs in" not in out
+    assert not (tmp_path / "x").exists()
