@@ -83,6 +83,9 @@ ONE_CHILD_YEARS = (2000, 2015)
 # Marker blocks
 
 
+README = DOCS.parent / "README.md"
+
+
 def _markers(name: str) -> tuple[str, str]:
     return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
 
@@ -286,8 +289,8 @@ def save_figure(fig, dest: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def write_doc(text: str) -> None:
-    with atomic_path(MODEL_MD) as tmp:
+def write_doc(text: str, dest: Path = MODEL_MD) -> None:
+    with atomic_path(dest) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
 
@@ -309,6 +312,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     write_doc(text)
     print(f"wrote {MODEL_MD.relative_to(DOCS.parent)}")
+    # the README's scenario reference is the same generated tables
+    readme = replace_block(README.read_text(encoding="utf-8"), "params", params_block())
+    write_doc(readme, README)
+    print(f"wrote {README.relative_to(DOCS.parent)}")
     return 0
 
 

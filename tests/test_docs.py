@@ -78,3 +78,21 @@ def test_replace_block_round_trips():
     assert new.startswith("intro\n") and new.endswith("rest\n")
     with pytest.raises(ValueError, match="calibration"):
         md.read_block(text, "calibration")
+
+
+def test_readme_scenario_reference_matches_the_schema():
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    assert _make_docs().read_block(readme, "params") == _make_docs().params_block(), (
+        "README's scenario reference differs from the schema; run "
+        "`python docs/make_docs.py --params-only`")
+
+
+def test_readme_commands_are_what_ci_runs():
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```bash\n(.*?)\n```", readme, flags=re.S)
+    run_cmd, test_cmd = blocks[0].strip(), blocks[1].strip()
+    assert run_cmd.endswith("popsim run") and "pip install -e ." in run_cmd
+    assert test_cmd.endswith("pytest") and '.[test]' in test_cmd
+    ci = (DOCS.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert test_cmd in ci.splitlines(), ".ci/run must run the README's test command verbatim"
+    assert readme.index(run_cmd) < 600, "the two commands must open the README"
