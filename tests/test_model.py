@@ -59,7 +59,7 @@ def test_clinics_and_office_are_mesa_agents():
     assert isinstance(model, mesa.Model)
     clinics = model.clinics
     assert isinstance(clinics, mesa.agent.AgentSet)
-    s = model.scenario.market
+    s = model.config.market
     n_fixed = (s.county_hospitals + s.township_centres_per_township * 16 + s.private_clinics
                + s.pharmacies + s.out_of_county)
     assert len(clinics) == n_fixed
@@ -132,7 +132,7 @@ def test_scale_multiplies_counts_not_ratios():
 
 def test_burn_in_gives_realistic_parity_at_start():
     model = PopSimModel(popsim.load_scenario("baseline", {"run.households": 6000}), seed=2)
-    while model.year < model.scenario.run.start_year:
+    while model.year < model.config.run.start_year:
         model.step()
     hh = model.households
     age = (model.t - hh.birth_month) / 12

@@ -45,7 +45,8 @@ class PopSimModel(mesa.Model):
         seed = scenario.run.seed if seed is None else int(seed)
         super().__init__(rng=seed)
         self.seed = seed
-        self.scenario = scenario
+        # not ``self.scenario``: Mesa 3.5 reserves that name for its own Scenario objects
+        self.config = scenario
         self.streams = Streams(seed)
         r = scenario.run
         self.first_year = r.start_year - r.burn_in_years
@@ -85,7 +86,7 @@ class PopSimModel(mesa.Model):
         """The recorded years as an ``xarray.Dataset`` with provenance attrs."""
         from .api import provenance
 
-        s = self.scenario
+        s = self.config
         return self.recorder.to_dataset(s.run.scale, s.behaviour.natural_srb,
                                         provenance(s, self.seed))
 

@@ -1,0 +1,188 @@
+"""The controls of the teaching app, generated from the scenario schema.
+
+Every control is a :class:`Control` read from :func:`popsim.schema.param_spec`: its label comes
+from the field name and unit, its help text is the schema's one-line description followed by the
+allowed bounds, and its starting value is the schema's default (a scheduled default, such as the
+fertility-policy history, is shown at the first recorded year, with the schedule beside it). No
+default, bound or description is written in this module. The two run controls differ from the
+schema in one declared way: the household count starts at
+:data:`~popsim.app.classroom.HOUSEHOLDS` and stops at :data:`~popsim.app.classroom.MAX_HOUSEHOLDS`
+so that the page stays responsive.
+
+A number is typed, not dragged: most levers have bounds far wider than any slider could show
+(a tip reward up to a million yuan), and a typed value outside the bounds must be *refused* with
+the reason, not silently clipped. A value is committed when the teacher presses Enter or leaves
+the field; the page hands it to :class:`~popsim.app.classroom.Classroom`, which validates it and
+either applies it or returns the message shown in red under the field.
+
+Each control carries the CSS class ``popsim-control popsim-<section>-<field>`` (e.g.
+``popsim-propaganda-reach``) so that the browser test can find it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import solara
+from solara.alias import rv
+
+from ..schema import SECTIONS, parse_param, param_spec, value_at
+from .classroom import HOUSEHOLDS, LEVERS, MAX_HOUSEHOLDS
+
+__all__ = ["Control", "control", "lever_controls", "run_controls", "format_value",
+           "NumberField", "ChoiceField", "ControlField", "LeverPanel"]
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control as the page shows it, derived from the schema."""
+
+    path: str
+    section: str
+    label: str
+    unit: str
+    description: str
+    bounds: str
+    kind: str
+    choices: tuple[str, ...] | None
+    lo: float | None
+    hi: float | None
+    default: Any
+
+    @property
+    def slug(self) -> str:
+        """``propaganda.reach`` -> ``propaganda-reach`` (CSS class suffix)."""
+        return self.path.replace(".", "-").replace("_", "-")
+
+    @property
+    def css(self) -> str:
+        return f"popsim-control popsim-{self.slug}"
+
+    @property
+    def hint(self) -> str:
+        """The help shown under the control: the schema's description and the bounds."""
+        return f"{self.description}. Allowed: {self.bounds}"
+
+
+def _label(field: str, unit: str) -> str:
+    name = field.replace("_", " ").capitalize()
+    return f"{name} ({unit})" if unit not in ("-", "") else name
+
+
+def control(path: str) -> Control:
+    """The :class:`Control` of a schema parameter; a scheduled default is evaluated at the
+    schema's default ``run.start_year``."""
+    spec = param_spec(path)
+    section, field = path.split(".")
+    start = param_spec("run.start_year").default
+    default = value_at(parse_param(path, spec.default), start)
+    return Control(path, SECTIONS[section].title, _label(field, spec.unit), spec.unit,
+                   spec.description, spec.bounds_text(), spec.kind, spec.choices, spec.lo,
+                   spec.hi, default)
+
+
+def lever_controls() -> list[Control]:
+    """The controls of :data:`~popsim.app.classroom.LEVERS`, in page order."""
+    return [control(p) for p in LEVERS]
+
+
+def run_controls() -> list[Control]:
+    """Seed and household count: the schema's, with the app's responsive default and limit."""
+    seed = control("run.seed")
+    hh = control("run.households")
+    hh = Control(hh.path, hh.section, hh.label, hh.unit,
+                 f"{hh.description}; the app starts at {HOUSEHOLDS:,} and stops at "
+                 f"{MAX_HOUSEHOLDS:,} to stay responsive",
+                 f"[{hh.lo:g}, {MAX_HOUSEHOLDS}]", hh.kind, None, hh.lo, float(MAX_HOUSEHOLDS),
+                 HOUSEHOLDS)
+    return [seed, hh]
+
+
+def format_value(value: Any) -> str:
+    """A value as typed in a field: ``0.05``, ``1200``, ``daughters_only``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.6g}"
+
+
+# ------------------------------------------------------------------------------------------------
+# components
+
+
+@solara.component
+def NumberField(ctrl: Control, value: Any, on_commit: Callable[[str], None], error: str = "",
+                disabled: bool = False, note: str = "", epoch: int = 0):
+    """A typed number, committed on Enter or when the field loses focus.
+
+    The text follows ``value`` whenever it or ``epoch`` (a rebuild of the runs) changes, so a
+    refused entry stays visible, with its message, until the teacher corrects it.
+    """
+    text, set_text = solara.use_state(format_value(value))
+    commit_ref = solara.use_ref(on_commit)
+    commit_ref.current = on_commit
+
+    def sync():
+        set_text(format_value(value))
+
+    solara.use_effect(sync, [value, epoch])
+    hint = ctrl.hint + (f". Schedule: {note}" if note else "")
+    field = rv.TextField(v_model=text, on_v_model=set_text, label=ctrl.label, hint=hint,
+                         persistent_hint=True, error_messages=[error] if error else [],
+                         disabled=disabled, class_=ctrl.css, dense=True)
+
+    def attach():
+        widget = solara.get_widget(field)
+
+        def commit(*_ignored):
+            commit_ref.current(widget.v_model)
+
+        for event in ("keyup.enter", "focusout"):
+            widget.on_event(event, commit)
+
+        def detach():
+            for event in ("keyup.enter", "focusout"):
+                widget.on_event(event, commit, remove=True)
+
+        return detach
+
+    solara.use_effect(attach, [])
+    return field
+
+
+@solara.component
+def ChoiceField(ctrl: Control, value: Any, on_commit: Callable[[str], None], error: str = "",
+                disabled: bool = False, note: str = "", epoch: int = 0):
+    """A choice among the schema's ``choices``."""
+    hint = ctrl.hint + (f". Schedule: {note}" if note else "")
+    return rv.Select(v_model=value, items=list(ctrl.choices or ()), on_v_model=on_commit,
+                     label=ctrl.label, hint=hint, persistent_hint=True,
+                     error_messages=[error] if error else [], disabled=disabled,
+                     class_=ctrl.css, dense=True)
+
+
+@solara.component
+def ControlField(ctrl: Control, value: Any, on_commit: Callable[[str, Any], None],
+                 error: str = "", disabled: bool = False, note: str = "", epoch: int = 0):
+    """The field for a control of any kind; ``on_commit(path, value)``."""
+    kind = ChoiceField if ctrl.kind == "choice" else NumberField
+    return kind(ctrl, value, lambda v: on_commit(ctrl.path, v), error=error, disabled=disabled,
+                note=note, epoch=epoch)
+
+
+@solara.component
+def LeverPanel(levers: dict[str, Any], schedules: dict[str, str], errors: dict[str, str],
+               on_commit: Callable[[str, Any], None], epoch: int = 0):
+    """The levers, grouped under their schema section titles."""
+    section = None
+    with solara.Column(gap="4px", classes=["popsim-levers"]) as panel:
+        for ctrl in lever_controls():
+            if ctrl.section != section:
+                section = ctrl.section
+                solara.Text(section, style={"font-weight": "bold", "margin-top": "8px"})
+            ControlField(ctrl, levers[ctrl.path], on_commit, error=errors.get(ctrl.path, ""),
+                         note=schedules.get(ctrl.path, ""), epoch=epoch)
+    return panel
