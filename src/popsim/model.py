@@ -333,8 +333,9 @@ class PopSimModel(mesa.Model):
         contacts = hh.yearly_norms(t, p)
         limits = POLICY_LIMITS[p.policy.regime]
         changed = self._limits is not None and limits != self._limits
-        hh.evaluate(hh.to_reevaluate(changed), t, p, limits,
-                    lag_months=p.fertility.policy_response_months if changed else 0.0)
+        for idx in hh.to_reevaluate(changed):
+            hh.evaluate(idx, t, p, limits,
+                        lag_months=p.fertility.policy_response_months if changed else 0.0)
         self._limits = limits
         n_cert, value = hh.certify(t, p)
         if rec.active:

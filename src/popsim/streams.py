@@ -34,16 +34,26 @@ _TO_UNIT = 2.0**-53
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a uint64 array (wrap-around arithmetic is intended)."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * _M1
-    x = x ^ (x >> np.uint64(27))
-    x = x * _M2
-    return x ^ (x >> np.uint64(31))
+    """SplitMix64 finaliser on a uint64 array, in place (wrap-around arithmetic is intended)."""
+    x ^= x >> np.uint64(30)
+    x *= _M1
+    x ^= x >> np.uint64(27)
+    x *= _M2
+    x ^= x >> np.uint64(31)
+    return x
+
+
+_MASK = 0xFFFFFFFFFFFFFFFF
 
 
 def _mix_int(x: int) -> int:
-    return int(_mix(np.array([x & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0])
+    """The same finaliser on one Python integer (no numpy call overhead)."""
+    x &= _MASK
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & _MASK
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
 
 
 def replicate_seeds(root: int, n: int) -> list[int]:
@@ -61,21 +71,27 @@ class Streams:
     def __init__(self, seed: int):
         self.seed = int(seed)
         self._root = _mix_int(self.seed ^ 0x5EED5EED5EED5EED)
-        self._keys: dict[str, np.uint64] = {}
+        self._keys: dict[str, int] = {}
         self._generators: dict[str, np.random.Generator] = {}
 
-    def _key(self, name: str) -> np.uint64:
+    def _key(self, name: str) -> int:
         key = self._keys.get(name)
         if key is None:
-            key = np.uint64(_mix_int(self._root ^ (zlib.crc32(name.encode()) * 0x100000001)))
+            key = _mix_int(self._root ^ (zlib.crc32(name.encode()) * 0x100000001))
             self._keys[name] = key
         return key
 
     def uniform(self, name: str, t: int, idx: np.ndarray) -> np.ndarray:
         """Uniform [0, 1) draws of stream ``name`` in month ``t`` for household slots ``idx``."""
-        k = self._key(name) ^ np.uint64(_mix_int(int(t) + 0x2545F4914F6CDD1D))
-        x = _mix(idx.astype(np.uint64) * _GOLDEN + k)
-        return (x >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+        k = np.uint64(self._key(name) ^ _mix_int(int(t) + 0x2545F4914F6CDD1D))
+        x = idx.astype(np.uint64)
+        x *= _GOLDEN
+        x += k
+        x = _mix(x)
+        x >>= np.uint64(11)
+        u = x.astype(np.float64)
+        u *= _TO_UNIT
+        return u
 
     def normal(self, name: str, t: int, idx: np.ndarray) -> np.ndarray:
         """Standard normal draws (Box-Muller on two counter-based uniforms)."""

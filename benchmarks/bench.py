@@ -1,0 +1,388 @@
+"""popsim benchmark: speed, memory and where the time goes, one JSON line per case.
+
+Usage::
+
+    python benchmarks/bench.py                      # every case (10M households take minutes)
+    python benchmarks/bench.py --quick              # a smoke run in ~20 s (small sizes)
+    python benchmarks/bench.py --cases county 1m    # some cases
+    python benchmarks/bench.py --max-households 2000000   # skip larger cases
+
+Cases: ``county`` (the default county, 65,669 households), ``100k``, ``1m`` and ``10m`` (the
+``county`` levers with ``run.households`` set), ``fit`` (a linear fit of time against N over the
+measured cases, ``numpy.polyfit``) and ``reference`` (50k households: the plain one-Mesa-agent-per-
+household reference of ``tests/reference_model.py`` against the vectorised model on the same
+``baseline`` scenario, and the vectorised model on ``county``; the speed-up is measured in the same
+run). Every run of a model happens in a fresh Python subprocess, so that peak memory (``VmHWM``)
+belongs to that run alone.
+
+Definitions (every JSON line says which run it describes):
+
+* ``months``: every simulated month, **the 35-year burn-in included** (``run.burn_in_years``);
+  ``agent_months = households x months``.
+* ``wall_s``: building the model + stepping to the end + building the dataset, i.e. the cost of
+  ``popsim.run`` after ``import popsim``. ``agent_months_per_s = agent_months / wall_s``;
+  ``step_agent_months_per_s`` divides by the stepping time alone.
+* ``cpu_s``: CPU time of the same span (``agent_months_per_cpu_s`` divides by it), and
+  ``load_1min`` the load average when the run ended: on a shared machine a wall time well above
+  the CPU time means the run waited for a core, and the CPU figures are what an idle machine
+  would show (the model is single-threaded).
+* ``peak_rss_mb``: the process's peak resident memory (``VmHWM``); ``baseline_rss_mb`` the
+  resident memory of the same interpreter after ``import popsim`` and before the model is built;
+  ``bytes_per_household = (peak - baseline) / households``.
+* ``phase_share``: share of the stepping time spent in each phase, measured WITHOUT changing the
+  model by wrapping the bound methods of one model instance with exclusive timers (time in a
+  nested call is charged to the callee's phase): ``households`` = the ``Households`` methods and
+  the model's private helpers (``_early_window``, ``_ultrasound``, ``_abort_decision``,
+  ``_access``, ``_late_risk``, ``_incentive_pull``, ``_record_births``, ``_record_abortions``,
+  ``_new_year``: every ``_method`` of ``PopSimModel`` but ``_year_end``);
+  ``clinics`` = ``Market`` methods; ``enforcement`` = ``EnforcementOffice`` methods (``act``,
+  ``county_risk``, ``add_signals``, ``yearly``); ``recording`` = ``Recorder`` methods and
+  ``model._year_end``; ``other`` = the body of ``PopSimModel.step`` itself. The wrappers cost about
+  a microsecond per call, so for runs under 10 s a second, instrumented run gives the shares and
+  the first, plain run the times (``phase_run: "separate"``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+CASES = ("county", "100k", "1m", "10m", "fit", "reference")
+SIZES = {"county": None, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
+REFERENCE_HOUSEHOLDS = 50_000
+QUICK = {"max_households": 100_000, "reference_households": 5_000}  # and --repeat 1
+#: Private model methods that are not household helpers (the rest are: see ``household_helpers``).
+NOT_HOUSEHOLD = {"_year_end": "recording"}
+
+
+# ------------------------------------------------------------------------------------------------
+# measurements inside a worker process
+
+
+def _status_kb(field: str) -> int:
+    """A ``kB`` field of /proc/self/status (``VmRSS``, ``VmHWM``)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+class PhaseTimer:
+    """Exclusive wall time per phase, by wrapping bound methods of one model instance."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._stack: list[str] = []
+        self._last = 0.0
+        self.calls = 0
+
+    def _wrap(self, fn, phase: str):
+        clock, stack, seconds = time.perf_counter, self._stack, self.seconds
+
+        def timed(*args, **kwargs):
+            now = clock()
+            if stack:
+                seconds[stack[-1]] = seconds.get(stack[-1], 0.0) + now - self._last
+            stack.append(phase)
+            self._last = now
+            self.calls += 1
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                now = clock()
+                top = stack.pop()
+                seconds[top] = seconds.get(top, 0.0) + now - self._last
+                self._last = now
+
+        return timed
+
+    def wrap_methods(self, obj, phase: str, names=None) -> None:
+        """Shadow ``obj``'s methods (those its class defines, or ``names``) with timed ones."""
+        if names is None:
+            names = [n for n, f in vars(type(obj)).items()
+                     if inspect.isfunction(f) and not n.startswith("__")]
+        for name in names:
+            setattr(obj, name, self._wrap(getattr(obj, name), phase))
+
+    def instrument(self, model) -> None:
+        self.wrap_methods(model.households, "households")
+        self.wrap_methods(model, "households", household_helpers(model))
+        self.wrap_methods(model.market, "clinics")
+        self.wrap_methods(model.office, "enforcement")
+        self.wrap_methods(model.recorder, "recording")
+        self.wrap_methods(model, "recording", ["_year_end"])
+        # Mesa calls the user's step through model._user_step: its own body is "other"
+        model._user_step = self._wrap(model._user_step, "other")
+
+
+def household_helpers(model) -> list[str]:
+    """The model's private helpers of the household phase: every ``_method`` its class defines
+    (``_early_window``, ``_ultrasound``, ``_abort_decision``, ``_new_year``, ...) but those in
+    :data:`NOT_HOUSEHOLD`. Found by name so that the benchmark follows the model as it changes."""
+    return [n for n, f in vars(type(model)).items()
+            if inspect.isfunction(f) and n.startswith("_") and not n.startswith("__")
+            and n not in NOT_HOUSEHOLD]
+
+
+def _load(scenario: str, households: int | None, overrides: dict):
+    import popsim
+
+    ov = dict(overrides)
+    if households is not None:
+        ov["run.households"] = households
+    return popsim.load_scenario(scenario, ov or None)
+
+
+def _months(sc) -> int:
+    r = sc.run
+    return (r.end_year - (r.start_year - r.burn_in_years) + 1) * 12
+
+
+def _vectorised(spec: dict) -> dict:
+    import popsim
+
+    baseline_kb = _status_kb("VmRSS")
+    sc = _load(spec["scenario"], spec.get("households"), spec.get("overrides", {}))
+    n, months = sc.run.households, _months(sc)
+    c0, t0 = time.process_time(), time.perf_counter()
+    model = popsim.PopSimModel(sc)
+    t1 = time.perf_counter()
+    separate = spec["phases"] == "separate"
+    timer = PhaseTimer()
+    if not separate:
+        timer.instrument(model)
+    model.run_to_end()
+    t2 = time.perf_counter()
+    step_seconds = dict(timer.seconds)  # before the dataset is built (Recorder.to_dataset)
+    ds = model.dataset()
+    t3, c3 = time.perf_counter(), time.process_time()
+    peak_kb = _status_kb("VmHWM")
+    out = _figures(n, months, t3 - t0, c3 - c0, baseline_kb, peak_kb)
+    out.update(init_s=round(t1 - t0, 3), run_s=round(t2 - t1, 3), dataset_s=round(t3 - t2, 3),
+               step_agent_months_per_s=round(n * months / (t2 - t1)),
+               ms_per_month=round(1e3 * (t2 - t1) / months, 3),
+               srb_last_year=round(float(ds.srb.isel(year=-1)), 1))
+    del ds, model
+    if separate:  # shares from a second, instrumented run (its peak is not counted above)
+        model = popsim.PopSimModel(sc)
+        timer.instrument(model)
+        t4 = time.perf_counter()
+        model.run_to_end()
+        out["instrumented_run_s"] = round(time.perf_counter() - t4, 3)
+        step_seconds = timer.seconds
+    out["phase_run"] = spec["phases"]
+    total = sum(step_seconds.values())
+    out["phase_share"] = {k: round(v / total, 4) for k, v in sorted(step_seconds.items())}
+    out["phase_seconds"] = {k: round(v, 3) for k, v in sorted(step_seconds.items())}
+    return out
+
+
+def _reference(spec: dict) -> dict:
+    sys.path.insert(0, str(REPO / "tests"))
+    from reference_model import ReferenceModel
+
+    baseline_kb = _status_kb("VmRSS")
+    sc = _load(spec["scenario"], spec.get("households"), spec.get("overrides", {}))
+    n, months = sc.run.households, _months(sc)
+    c0, t0 = time.process_time(), time.perf_counter()
+    model = ReferenceModel(sc, sc.run.seed)
+    t1 = time.perf_counter()
+    model.run_to_end()
+    t2 = time.perf_counter()
+    model.summary()
+    t3, c3 = time.perf_counter(), time.process_time()
+    out = _figures(n, months, t3 - t0, c3 - c0, baseline_kb, _status_kb("VmHWM"))
+    out.update(init_s=round(t1 - t0, 3), run_s=round(t2 - t1, 3),
+               step_agent_months_per_s=round(n * months / (t2 - t1)))
+    return out
+
+
+def _figures(n: int, months: int, wall: float, cpu: float, baseline_kb: int,
+             peak_kb: int) -> dict:
+    return {"households": n, "months": months, "agent_months": n * months,
+            "wall_s": round(wall, 3), "agent_months_per_s": round(n * months / wall),
+            "cpu_s": round(cpu, 3), "agent_months_per_cpu_s": round(n * months / cpu),
+            "load_1min": round(os.getloadavg()[0], 2),
+            "peak_rss_mb": round(peak_kb / 1024, 1), "baseline_rss_mb": round(baseline_kb / 1024, 1),
+            "bytes_per_household": round((peak_kb - baseline_kb) * 1024 / n, 1)}
+
+
+def worker(spec: dict) -> None:
+    import popsim  # noqa: F401  (the baseline RSS is that of an interpreter with popsim imported)
+
+    out = _reference(spec) if spec["kind"] == "reference" else _vectorised(spec)
+    print(json.dumps(out))
+
+
+# ------------------------------------------------------------------------------------------------
+# the driver
+
+
+def run_worker(spec: dict) -> dict:
+    """Run one measurement in a fresh interpreter and return its JSON result."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker",
+                           json.dumps(spec)], capture_output=True, text=True, env=env,
+                          cwd=REPO, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark worker failed for {spec}:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_best(spec: dict, repeat: int) -> dict:
+    """The fastest of ``repeat`` runs (each in a fresh process), with every wall time listed:
+    on a shared machine the minimum is the run least disturbed by other work."""
+    runs = [run_worker(spec) for _ in range(max(repeat, 1))]
+    best = min(runs, key=lambda r: r["wall_s"])
+    if len(runs) > 1:
+        best["wall_s_all"] = [r["wall_s"] for r in runs]
+    return best
+
+
+def machine() -> dict:
+    import platform
+
+    import numpy
+
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "numpy": numpy.__version__, "load_1min": round(os.getloadavg()[0], 2)}
+
+
+def emit(obj: dict) -> None:
+    print(json.dumps(obj), flush=True)
+
+
+def vectorised_case(name: str, households: int | None, repeat: int) -> dict:
+    # Short runs get a separate instrumented run and are repeated; long ones (>= 1M
+    # households) run once, instrumented directly: the wrappers' ~0.1 s is under 1% there.
+    short = (households or 0) < 1_000_000
+    res = run_best({"kind": "vectorised", "scenario": "county", "households": households,
+                    "phases": "separate" if short else "same"}, repeat if short else 1)
+    return {"case": name, "scenario": "county", **res}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES),
+                    help="cases to run (default: all)")
+    ap.add_argument("--quick", action="store_true",
+                    help=f"smoke run: cap households at {QUICK['max_households']:,} and run the "
+                         f"reference comparison at {QUICK['reference_households']:,}")
+    ap.add_argument("--max-households", type=int, default=None,
+                    help="skip cases with more households than this")
+    ap.add_argument("--reference-households", type=int, default=None,
+                    help=f"households of the reference comparison (default "
+                         f"{REFERENCE_HOUSEHOLDS:,})")
+    ap.add_argument("--repeat", type=int, default=None,
+                    help="runs of each case under 1M households (and of the vectorised side of "
+                         "the reference comparison); the fastest is reported (default 3, "
+                         "1 with --quick)")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        worker(json.loads(args.worker))
+        return 0
+    cap = args.max_households or (QUICK["max_households"] if args.quick else None)
+    ref_n = args.reference_households or (QUICK["reference_households"] if args.quick
+                                          else REFERENCE_HOUSEHOLDS)
+    if ref_n < 100 or (cap is not None and cap < 100):
+        ap.error("household counts must be at least 100 (the schema's lower bound)")
+    repeat = args.repeat if args.repeat is not None else (1 if args.quick else 3)
+    if repeat < 1:
+        ap.error("--repeat must be at least 1")
+    emit({"case": "machine", **machine()})
+    points = []
+    for name in [c for c in CASES if c in args.cases]:
+        if name in SIZES:
+            n = SIZES[name]
+            if cap is not None and n is not None and n > cap:
+                emit({"case": name, "skipped": f"{n:,} households > cap {cap:,}"})
+                continue
+            res = vectorised_case(name, n, repeat)
+            points.append((res["households"], res["wall_s"], res["run_s"], res["months"]))
+            emit(res)
+        elif name == "fit":
+            emit(scaling_fit(points))
+        elif name == "reference":
+            emit(reference_case(ref_n, repeat))
+    return 0
+
+
+def scaling_fit(points: list[tuple[int, float, float, int]]) -> dict:
+    """Lines of time against households over the measured cases (``numpy.polyfit``).
+
+    The sizes span three orders of magnitude, so the fits minimise relative residuals
+    (weights ``1 / time``). ``wall`` (build + run + dataset) and ``step`` (stepping only) are
+    fitted separately: the step intercept divided by the months is the fixed cost of a month
+    whatever the size, the slope divided by the months the cost of one household-month. The
+    log-log slope says how far from linear the cost is (1 = linear), and ``ns_per_agent_month``
+    per point shows where it bends.
+    """
+    import numpy as np
+
+    if len(points) < 2:
+        return {"case": "fit", "skipped": "needs at least two measured sizes"}
+    n, wall, run, months = (np.array(v, dtype=float) for v in zip(*points))
+    if np.ptp(months) > 0:
+        return {"case": "fit", "skipped": "the measured cases simulate different months"}
+    months = months[0]
+    slope, intercept = np.polyfit(n, wall, 1, w=1 / wall)
+    s_slope, s_intercept = np.polyfit(n, run, 1, w=1 / run)
+    pred = intercept + slope * n
+    return {"case": "fit", "points": [[int(a), float(b)] for a, b in zip(n, wall)],
+            "weights": "1/time (relative least squares)",
+            "wall_slope_s_per_household": float(f"{slope:.4g}"),
+            "wall_intercept_s": round(float(intercept), 3),
+            "step_slope_s_per_household": float(f"{s_slope:.4g}"),
+            "step_intercept_s": round(float(s_intercept), 3),
+            "fixed_ms_per_month": round(1e3 * s_intercept / months, 3),
+            "ns_per_agent_month": round(1e9 * s_slope / months, 2),
+            "ns_per_agent_month_by_point": [round(1e9 * r / (a * months), 2)
+                                            for a, r in zip(n, run)],
+            "max_relative_residual": round(float(np.max(np.abs(pred - wall) / wall)), 3),
+            "log_log_exponent": round(float(np.polyfit(np.log(n), np.log(wall), 1)[0]), 3)}
+
+
+def reference_case(n: int, repeat: int) -> dict:
+    """The reference and the vectorised model at ``n`` households, each in its own process.
+
+    The reference runs once (it takes ~20 s at 50k households, so a disturbance is a small
+    share of it); the vectorised runs take the fastest of ``repeat``.
+    """
+    ref = run_worker({"kind": "reference", "scenario": "baseline", "households": n})
+    same = run_best({"kind": "vectorised", "scenario": "baseline", "households": n,
+                     "phases": "separate"}, repeat)
+    county = run_best({"kind": "vectorised", "scenario": "county", "households": n,
+                       "phases": "separate"}, repeat)
+    keep = ("wall_s", "cpu_s", "agent_months_per_s", "agent_months_per_cpu_s",
+            "step_agent_months_per_s", "peak_rss_mb", "bytes_per_household")
+    return {"case": "reference", "households": n, "months": ref["months"],
+            "reference_baseline": {k: ref[k] for k in keep},
+            "vectorised_baseline": {k: same[k] for k in keep},
+            "vectorised_county": {k: county[k] for k in keep},
+            "speedup": round(same["agent_months_per_s"] / ref["agent_months_per_s"], 1),
+            "speedup_step_only": round(same["step_agent_months_per_s"]
+                                       / ref["step_agent_months_per_s"], 1),
+            "speedup_cpu": round(ref["cpu_s"] / same["cpu_s"], 1),
+            "speedup_county_vs_reference": round(county["agent_months_per_s"]
+                                                 / ref["agent_months_per_s"], 1)}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
