@@ -216,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Sub-commands defined in other modules: each exposes add_parser(sub); one line per module.
     # --- more sub-commands ---
+    from .app import server as app_server
+    app_server.add_parser(sub)
+    from . import sweep_cli
+    sweep_cli.add_parser(sub)
+    from . import compare_report
+    compare_report.add_parser(sub)
     return parser
 
 

@@ -1,0 +1,188 @@
+"""The sweep sub-commands of ``popsim``: ``sweep``, ``export``, ``plot``, ``sensitivity``.
+
+::
+
+    popsim sweep SPEC [--out results/NAME.zarr] [--workers N] [--scheduler ADDRESS|local]
+                      [--resume | --overwrite]
+    popsim export SWEEP.zarr OUT.nc
+    popsim plot SWEEP.zarr [--outcome srb] [--select parity=2] [--year Y] [--x P] [--y P]
+    popsim sensitivity SWEEP.zarr [--outcome srb] [--select parity=2] [--year Y]
+
+``SPEC`` is a sweep TOML file or the name of an example in ``scenarios/sweeps/``. Bad input (a
+spec error, a store made by another spec, an unknown outcome) is one message and exit code 2.
+Heavy imports (zarr, dask, SALib) happen inside the commands so ``popsim --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .cli import UsageError
+
+__all__ = ["add_parser"]
+
+
+def _executor_text(workers: int | None, scheduler: str | None) -> str:
+    from .executors import default_workers, executor_name
+
+    kind = executor_name(workers, scheduler)
+    if kind == "serial":
+        return "in this process"
+    if kind == "processes":
+        return f"on a process pool of {workers or default_workers()} workers"
+    return "on a local dask cluster" if scheduler == "local" else f"on dask at {scheduler}"
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds, not after dask's 30 s connect timeout, when nothing listens there."""
+    parts = urlsplit(address)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None:
+        raise UsageError(f"--scheduler {address}: expected tcp://host:port")
+    try:
+        socket.create_connection((parts.hostname, port), timeout=5).close()
+    except OSError as e:
+        raise UsageError(f"cannot reach the dask scheduler at {address}: {e}") from None
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import load_spec, run_sweep
+
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    if args.scheduler and args.scheduler != "local" and "://" not in args.scheduler:
+        raise UsageError(f"--scheduler takes 'local' or a dask address like tcp://host:8786, "
+                         f"got '{args.scheduler}'")
+    if args.scheduler and args.scheduler.startswith("tcp://"):
+        _check_reachable(args.scheduler)
+    if args.resume and args.overwrite:
+        raise UsageError("--resume and --overwrite exclude each other")
+    spec = load_spec(args.spec)
+    out = Path(args.out) if args.out else Path("results") / f"{spec.name}.zarr"
+    try:
+        result = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler,
+                           resume=args.resume, overwrite=args.overwrite,
+                           progress=not args.no_progress)
+    except OSError as e:
+        if args.scheduler and args.scheduler != "local" and not out.exists():
+            raise UsageError(f"cannot use the dask scheduler at {args.scheduler}: {e}") from None
+        raise
+    rate = result.ran / result.seconds if result.seconds > 0 else float("nan")
+    print(f"sweep {spec.name}: {result.total} runs ({result.skipped} already complete, "
+          f"{result.ran} run now) in {result.seconds:.1f} s, {rate:.2f} runs/s "
+          f"{_executor_text(args.workers, args.scheduler)}")
+    print(f"dataset: {out}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .io import write_netcdf
+    from .sweep import open_sweep
+
+    if not args.out.endswith(".nc"):
+        raise UsageError(f"the export is a netCDF file: give OUT as a .nc path, got "
+                         f"'{args.out}'")
+    with open_sweep(args.sweep, complete=not args.partial) as ds:
+        ds = ds.load()
+    for v in ds.variables.values():
+        v.encoding = {}  # zarr chunking and codecs do not apply to netCDF
+    write_netcdf(ds, args.out)
+    print(f"exported {args.sweep} -> {args.out}")
+    return 0
+
+
+def _default_png(store: str, *parts: str) -> Path:
+    path = Path(store.rstrip("/"))
+    return path.with_name("-".join([path.stem, *[p for p in parts if p]]) + ".png")
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from .sensitivity import parse_select
+    from .sweep import open_sweep
+    from .sweep_plot import save_sweep_figure
+
+    with open_sweep(args.sweep) as ds:
+        dest = Path(args.out) if args.out else _default_png(args.sweep, args.outcome)
+        save_sweep_figure(ds, dest, variable=args.outcome, x=args.x, y=args.y,
+                          select=parse_select(args.select), year=args.year)
+    print(f"figure: {dest}")
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from .sensitivity import analyze, parse_select, save_sensitivity_figure, table
+    from .sweep import open_sweep
+
+    with open_sweep(args.sweep) as ds:
+        result = analyze(ds, args.outcome, parse_select(args.select), args.year)
+    method = "Sobol indices (SALib)" if result.attrs["method"] == "sobol" else \
+        "standardised regression coefficients"
+    print(f"sensitivity of {args.sweep}: {method}")
+    print(table(result))
+    if not args.no_plot:
+        dest = Path(args.out) if args.out else _default_png(args.sweep, "sensitivity",
+                                                            args.outcome)
+        save_sensitivity_figure(result, dest)
+        print(f"\nfigure: {dest}")
+    return 0
+
+
+def _add_outcome_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("sweep", help="a sweep store (.zarr) written by 'popsim sweep'")
+    p.add_argument("--outcome", default="srb",
+                   help="variable to study (default: srb); one value per run")
+    p.add_argument("--select", action="append", default=[], metavar="DIM=VALUE",
+                   help="pin a dimension of the outcome, e.g. --select parity=2 (repeatable)")
+    p.add_argument("--year", type=int, default=None,
+                   help="year of a yearly sweep (default: the last)")
+    p.add_argument("--out", default=None, help="PNG path (default: beside the sweep)")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``sweep``, ``export``, ``plot`` and ``sensitivity`` on the ``popsim`` parser."""
+    p = sub.add_parser("sweep", help="run a parameter sweep into a zarr store (resumable)",
+                       description="Run every run of a sweep spec (a TOML file or an example "
+                                   "name from scenarios/sweeps/) into one zarr store, written "
+                                   "as runs finish. Interrupted sweeps continue with --resume.")
+    p.add_argument("spec", help="sweep spec: TOML path or example name")
+    p.add_argument("--out", default=None, help="zarr store (default: results/<name>.zarr)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes (1: in this process; default: all cores); with "
+                        "--scheduler local, the LocalCluster's workers")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
+                   help="run on dask.distributed: an existing scheduler (tcp://host:port) or "
+                        "'local' to start a LocalCluster")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted sweep (refused if the spec changed)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing sweep store")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("export", help="copy a sweep store to one netCDF file")
+    p.add_argument("sweep", help="sweep store (.zarr)")
+    p.add_argument("out", help="netCDF file to write (.nc)")
+    p.add_argument("--partial", action="store_true",
+                   help="export an unfinished sweep (missing runs are NaN)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("plot", help="plot an outcome of a sweep over one or two parameters",
+                       description="An outcome over one parameter (replicate mean and range), or "
+                                   "a heatmap over two grid parameters.")
+    _add_outcome_args(p)
+    p.add_argument("--x", default=None, help="parameter on the x axis (default: the first)")
+    p.add_argument("--y", default=None, help="second parameter: draw a heatmap")
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("sensitivity", help="rank parameters by their effect on an outcome",
+                       description="Sobol indices (SALib) for sobol designs; standardised "
+                                   "regression coefficients for grid and lhs designs. Prints a "
+                                   "table and writes a bar chart.")
+    _add_outcome_args(p)
+    p.add_argument("--no-plot", action="store_true", help="only print the table")
+    p.set_defaults(func=cmd_sensitivity)

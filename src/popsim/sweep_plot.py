@@ -1,0 +1,172 @@
+"""Figures of a sweep: an outcome over one parameter with replicate bands, or a heatmap over two.
+
+The outcome is one value per run (see :func:`popsim.sensitivity.outcome`: a variable in one year,
+other dimensions pinned). Over one parameter the line is the mean over replicates and the band
+their range (min to max): with common random numbers the band shows seed noise, and a trend that
+leaves the band is not noise. Over two grid parameters each cell is the replicate mean. Sampled
+designs (lhs, sobol) have no grid: they are drawn as scatters of design points.
+
+Grid parameters not on an axis are averaged over unless pinned with ``select``; with exactly one
+such parameter of a few values, the line plot draws one line per value instead.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from matplotlib.figure import Figure
+
+from .io import atomic_path
+from .sensitivity import outcome
+from .sweep import RUN_DIM, SpecError, swept_parameters
+
+__all__ = ["sweep_figure", "save_sweep_figure"]
+
+_MAX_LINES = 8
+
+
+def _positions(coord: xr.DataArray) -> tuple[np.ndarray, list[str] | None]:
+    """Numeric axis positions, and tick labels when the values are not numbers."""
+    values = coord.values
+    if values.dtype.kind in "fiu":
+        return values.astype(float), None
+    return np.arange(len(values), dtype=float), [str(v) for v in values]
+
+
+def _label(da: xr.DataArray, name: str | None = None) -> str:
+    """An axis label: the name (or long name) with its unit, if it has one."""
+    unit = da.attrs.get("units", "")
+    text = name or da.attrs.get("long_name", da.name)
+    return f"{text} ({unit})" if unit not in ("", "-") else str(text)
+
+
+def _check_param(ds: xr.Dataset, name: str | None, option: str) -> None:
+    params = swept_parameters(ds)
+    if name is not None and name not in params:
+        raise SpecError(f"{option} {name!r} is not a swept parameter; swept: {', '.join(params)}")
+
+
+def _reference(ax, y: xr.DataArray, ds: xr.Dataset) -> None:
+    if y.attrs.get("units") == "males per 100 females":
+        natural = float(ds.attrs.get("natural_srb", 106.0))
+        ax.axhline(natural, color="tab:blue", lw=1, ls=":", label=f"natural SRB ({natural:g})")
+
+
+def _line(ax, ds: xr.Dataset, y: xr.DataArray, x: str, free: list[str]) -> str:
+    others = [p for p in free if p != x]
+    note = ""
+    groups: list[tuple[str | None, xr.DataArray]] = [(None, y)]
+    if len(others) == 1 and y.sizes[others[0]] <= _MAX_LINES:
+        groups = [(f"{others[0]} = {v}", y.sel({others[0]: v})) for v in y[others[0]].values]
+    elif others:
+        y = y.mean(others, keep_attrs=True)
+        groups = [(None, y)]
+        note = f"; averaged over {', '.join(others)}"
+    pos, labels = _positions(y[x])
+    for k, (label, g) in enumerate(groups):
+        colour = f"C{k}"
+        ax.fill_between(pos, g.min("replicate"), g.max("replicate"), color=colour, alpha=0.2,
+                        lw=0)
+        ax.plot(pos, g.mean("replicate"), color=colour, marker="o", lw=1.8,
+                label=label or f"mean of {y.sizes['replicate']} replicates (band: range)")
+    if labels:
+        ax.set_xticks(pos, labels)
+    ax.set_xlabel(_label(ds[x], x))
+    ax.set_ylabel(_label(y))
+    _reference(ax, y, ds)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return note
+
+
+def _heatmap(fig: Figure, ax, ds: xr.Dataset, y: xr.DataArray, x: str, yname: str,
+             free: list[str]) -> str:
+    others = [p for p in free if p not in (x, yname)]
+    m = y.mean(["replicate"] + others, keep_attrs=True).transpose(yname, x)
+    mesh = ax.pcolormesh(np.arange(m.sizes[x] + 1) - 0.5, np.arange(m.sizes[yname] + 1) - 0.5,
+                         m.values, cmap="viridis", shading="flat")
+    ax.set_xticks(np.arange(m.sizes[x]), [f"{v:g}" if isinstance(v, float) else str(v)
+                                          for v in m[x].values])
+    ax.set_yticks(np.arange(m.sizes[yname]), [f"{v:g}" if isinstance(v, float) else str(v)
+                                              for v in m[yname].values])
+    if m.size <= 100:
+        lo, hi = np.nanmin(m.values), np.nanmax(m.values)
+        for (i, j), v in np.ndenumerate(m.values):
+            light = hi > lo and (v - lo) / (hi - lo) < 0.5
+            ax.text(j, i, f"{v:.4g}", ha="center", va="center", fontsize=8,
+                    color="white" if light else "black")
+    ax.set_xlabel(_label(ds[x], x))
+    ax.set_ylabel(_label(ds[yname], yname))
+    fig.colorbar(mesh, ax=ax, label=f"{_label(y)}, replicate mean")
+    return f"; averaged over {', '.join(others)}" if others else ""
+
+
+def _scatter(fig: Figure, ax, ds: xr.Dataset, y: xr.DataArray, x: str, yname: str | None) -> None:
+    mean = y.mean("replicate", keep_attrs=True)
+    if yname is None:
+        pos, labels = _positions(ds[x])
+        ax.errorbar(pos, mean, yerr=[mean - y.min("replicate"), y.max("replicate") - mean],
+                    fmt="o", ms=4, alpha=0.7, elinewidth=0.8,
+                    label=f"design points (bars: range of {y.sizes['replicate']} replicates)")
+        if labels:
+            ax.set_xticks(np.unique(pos), list(dict.fromkeys(labels)))
+        ax.set_ylabel(_label(y))
+        _reference(ax, y, ds)
+        ax.legend(fontsize=8)
+    else:
+        points = ax.scatter(_positions(ds[x])[0], _positions(ds[yname])[0], c=mean.values,
+                            cmap="viridis", s=30)
+        ax.set_ylabel(_label(ds[yname], yname))
+        fig.colorbar(points, ax=ax, label=f"{_label(y)}, replicate mean")
+    ax.set_xlabel(_label(ds[x], x))
+    ax.grid(alpha=0.3)
+
+
+def sweep_figure(ds: xr.Dataset, variable: str = "srb", x: str | None = None,
+                 y: str | None = None, select: dict[str, Any] | None = None,
+                 year: int | None = None) -> Figure:
+    """The figure of ``variable`` over parameter ``x`` (and ``y``: a heatmap) of a sweep.
+
+    Defaults: a grid of two free parameters gives a heatmap, otherwise a line over the first.
+    """
+    _check_param(ds, x, "--x")
+    _check_param(ds, y, "--y")
+    if x is not None and x == y:
+        raise SpecError("--x and --y must be different parameters")
+    out = outcome(ds, variable, select, year).load()
+    fig = Figure(figsize=(8, 5), layout="constrained")
+    ax = fig.subplots()
+    note = ""
+    if RUN_DIM in out.dims:
+        x = x or swept_parameters(ds)[0]
+        _scatter(fig, ax, ds, out, x, y)
+        note = f"; {ds.attrs['design']} design, {out.sizes[RUN_DIM]} points"
+    else:
+        free = [p for p in swept_parameters(ds) if p in out.dims]
+        for name in (x, y):
+            if name is not None and name not in free:
+                raise SpecError(f"{name} is pinned by --select; it cannot be an axis")
+        if not free:
+            raise SpecError("every swept parameter is pinned by --select: nothing to plot over")
+        if y is None and x is None and len(free) == 2:
+            x, y = free
+        x = x or free[0]
+        if y is not None:
+            note = _heatmap(fig, ax, ds, out, x, y, free)
+        else:
+            note = _line(ax, ds, out, x, free)
+    ax.set_title(textwrap.fill(f"{ds.attrs.get('sweep_name', 'sweep')}: {out.attrs['outcome']}"
+                               f"{note}", 90), fontsize=10)
+    return fig
+
+
+def save_sweep_figure(ds: xr.Dataset, dest: str | Path, **kwargs: Any) -> Path:
+    """Write :func:`sweep_figure` as a PNG, atomically."""
+    fig = sweep_figure(ds, **kwargs)
+    with atomic_path(dest) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    return Path(dest)

@@ -1,0 +1,253 @@
+"""Sweep specs, the store layout, resume refusal, export and bad input (serial runs, real zarr)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+import zarr
+
+import popsim
+from popsim import cli, sweep
+from popsim.streams import replicate_seeds
+
+TINY = """
+"run.households" = 2000
+"run.start_year" = 2000
+"run.end_year" = 2002
+"run.burn_in_years" = 10
+"""
+
+GRID = f"""
+name = "tiny_grid"
+description = "two levers, two values each"
+scenario = "county"
+seed = 11
+replicates = 2
+
+[overrides]
+{TINY}
+
+[parameters]
+"enforcement.inspections_per_month" = [0, 40]
+incentives.benefit_per_year = {{ min = 0, max = 6000, num = 2 }}
+
+[outputs]
+variables = ["srb", "srb_by_parity", "births", "enforcement_cost"]
+"""
+
+
+def write(path, text: str):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory):
+    """A finished 2 x 2 grid with 2 replicates, run in this process: (spec path, store path)."""
+    folder = tmp_path_factory.mktemp("grid")
+    spec_path = write(folder / "grid.toml", GRID)
+    store = folder / "grid.zarr"
+    result = sweep.run_sweep(sweep.load_spec(spec_path), store, workers=1, progress=False)
+    assert (result.total, result.skipped, result.ran) == (8, 0, 8)
+    return spec_path, store
+
+
+def test_grid_layout_and_provenance(grid):
+    spec_path, store = grid
+    ds = sweep.open_sweep(store)
+    assert dict(ds["srb"].sizes) == {"enforcement.inspections_per_month": 2,
+                                     "incentives.benefit_per_year": 2, "replicate": 2, "year": 3}
+    assert ds["srb_by_parity"].dims[-2:] == ("year", "parity")
+    assert list(ds.data_vars) == ["srb", "srb_by_parity", "births", "enforcement_cost",
+                                  "run_complete"]
+    assert ds["incentives.benefit_per_year"].values.tolist() == [0.0, 6000.0]
+    assert ds["incentives.benefit_per_year"].attrs["units"] == "yuan/year"
+    assert ds["seed"].values.tolist() == replicate_seeds(11, 2)
+    assert bool(ds["run_complete"].all())
+    assert ds.attrs["spec_toml"] == spec_path.read_text()
+    assert ds.attrs["spec_sha256"] == sweep.load_spec(spec_path).sha256()
+    assert ds.attrs["popsim_version"] == popsim.__version__
+    assert ds.attrs["design"] == "grid"
+    # one chunk per run: no two runs ever share a chunk (single writer, region per run)
+    assert zarr.open_array(str(store / "births"), mode="r").chunks == (1, 1, 1, 3, 3, 2)
+
+
+def test_each_run_lands_in_its_own_region(grid):
+    """The stored run at (40 inspections, 6000 yuan, replicate 1) is that run, computed directly."""
+    spec_path, store = grid
+    spec = sweep.load_spec(spec_path)
+    point = {"enforcement.inspections_per_month": 40.0, "incentives.benefit_per_year": 6000.0}
+    direct = popsim.run(popsim.load_scenario(spec.base, point), seed=replicate_seeds(11, 2)[1])
+    stored = sweep.open_sweep(store).sel(point).isel(replicate=1).load()
+    for name in spec.variables:
+        np.testing.assert_array_equal(stored[name].values, direct[name].values)
+    # and the replicate seeds are shared across design points (common random numbers)
+    other = sweep.open_sweep(store).sel({"enforcement.inspections_per_month": 0.0})
+    assert not np.array_equal(other["births"].isel(replicate=1).values,
+                              other["births"].isel(replicate=0).values)
+
+
+def test_equivalent_specs_have_one_meaning(tmp_path):
+    a = sweep.load_spec(write(tmp_path / "a.toml", GRID))
+    rewritten = GRID.replace('incentives.benefit_per_year = { min = 0, max = 6000, num = 2 }',
+                             '"incentives.benefit_per_year" = [0.0, 6000]  # same values')
+    rewritten = rewritten.replace('name = "tiny_grid"', 'name = "renamed"')
+    b = sweep.load_spec(write(tmp_path / "b.toml", rewritten))
+    assert a.sha256() == b.sha256()
+    c = sweep.load_spec(write(tmp_path / "c.toml", GRID.replace("seed = 11", "seed = 12")))
+    assert c.sha256() != a.sha256()
+
+
+def test_lhs_end_year_summaries(tmp_path):
+    text = f"""
+scenario = "county"
+seed = 5
+[overrides]
+{TINY}
+[parameters]
+"propaganda.reach" = {{ min = 0.0, max = 0.2 }}
+"market.private_clinics" = {{ min = 50, max = 150 }}
+[design]
+kind = "lhs"
+n = 3
+[outputs]
+resolution = "end_year"
+summary_years = 2
+variables = ["total_births", "srb"]
+"""
+    spec = sweep.load_spec(write(tmp_path / "lhs.toml", text))
+    store = tmp_path / "lhs.zarr"
+    sweep.run_sweep(spec, store, workers=1, progress=False)
+    ds = sweep.open_sweep(store).load()
+    assert dict(ds["srb"].sizes) == {"run": 3, "replicate": 1}
+    reach = ds["propaganda.reach"].values
+    clinics = ds["market.private_clinics"].values
+    assert ds["propaganda.reach"].dims == ("run",)
+    assert np.all((reach >= 0) & (reach <= 0.2))
+    # Latin hypercube: one point in each third of every range; whole numbers for int parameters
+    assert sorted(np.floor(reach / 0.2 * 3).astype(int).tolist()) == [0, 1, 2]
+    assert clinics.dtype.kind == "i" and np.all((clinics >= 50) & (clinics <= 150))
+    point = {"propaganda.reach": float(reach[1]), "market.private_clinics": int(clinics[1])}
+    direct = popsim.run(popsim.load_scenario(spec.base, point), seed=replicate_seeds(5, 1)[0])
+    expected = direct["total_births"].sel(year=[2001, 2002]).mean("year")
+    assert float(ds["total_births"].isel(run=1, replicate=0)) == pytest.approx(float(expected))
+    assert ds.attrs["resolution"] == "end_year"
+
+
+def test_spec_change_refused_naming_the_difference(grid, tmp_path, capsys):
+    _, store = grid
+    changed = GRID.replace("replicates = 2", "replicates = 3").replace("[0, 40]", "[0, 20]")
+    spec_path = write(tmp_path / "changed.toml", changed)
+    before = (store / "zarr.json").read_bytes()
+    assert cli.main(["sweep", str(spec_path), "--out", str(store), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "refusing to resume" in err and "replicates: 2 -> 3" in err
+    assert "enforcement.inspections_per_month" in err and "[0.0, 20.0]" in err
+    assert "Traceback" not in err
+    base_changed = write(tmp_path / "base.toml", GRID.replace('"run.households" = 2000',
+                                                              '"run.households" = 2500'))
+    assert cli.main(["sweep", str(base_changed), "--out", str(store), "--resume"]) == 2
+    assert "run.households 2000 -> 2500" in capsys.readouterr().err
+    # an existing store is never silently reused or replaced
+    assert cli.main(["sweep", str(grid[0]), "--out", str(store)]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert (store / "zarr.json").read_bytes() == before
+
+
+def test_resume_of_a_finished_sweep_runs_nothing(grid):
+    spec_path, store = grid
+    result = sweep.run_sweep(sweep.load_spec(spec_path), store, workers=1, resume=True,
+                             progress=False)
+    assert (result.skipped, result.ran) == (8, 0)
+
+
+def test_a_second_writer_is_refused(grid, capsys):
+    spec_path, store = grid
+    with sweep._writer_lock(store):  # as a running `popsim sweep` holds it
+        assert cli.main(["sweep", str(spec_path), "--out", str(store), "--resume"]) == 2
+    assert f"is writing {store}" in capsys.readouterr().err
+
+
+def test_export_netcdf_round_trip(grid, tmp_path, capsys):
+    _, store = grid
+    nc = tmp_path / "out" / "grid.nc"
+    assert cli.main(["export", str(store), str(nc)]) == 0
+    exported = xr.open_dataset(nc).load()
+    xr.testing.assert_identical(exported, sweep.open_sweep(store).load())
+    assert json.loads(exported.attrs["parameters"])[0] == "enforcement.inspections_per_month"
+    assert not list(nc.parent.glob(".*.tmp"))  # written atomically
+
+
+def test_plot_line_and_heatmap_png(grid, tmp_path, capsys):
+    _, store = grid
+    line, heat = tmp_path / "line.png", tmp_path / "heat.png"
+    assert cli.main(["plot", str(store), "--outcome", "srb_by_parity", "--select", "parity=2",
+                     "--x", "enforcement.inspections_per_month", "--out", str(line)]) == 0
+    assert cli.main(["plot", str(store), "--year", "2001", "--out", str(heat)]) == 0
+    for png in (line, heat):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert cli.main(["plot", str(store), "--outcome", "births"]) == 2
+    assert "--select parity=VALUE" in capsys.readouterr().err
+
+
+BAD = [
+    (GRID.replace('"enforcement.inspections_per_month"', '"enforcement.inspection_per_month"'),
+     "did you mean 'enforcement.inspections_per_month'?"),
+    (GRID.replace("[0, 40]", "[0, 40000]"), "above the upper bound 10000"),
+    (GRID.replace("max = 6000", "max = -5"), "below the lower bound 0"),
+    (GRID.replace("[outputs]", '[design]\nkind = "sobol"\nn = 12\n[outputs]')
+         .replace("[0, 40]", "{ min = 0, max = 40 }").replace(", num = 2", ""),
+     "n = 12 is not: use 8 or 16"),
+    (GRID.replace('variables = ["srb"', 'variables = ["srbb"'), "did you mean 'srb'?"),
+    (GRID.replace("[0, 40]", '{ min = 0, max = 40 }'), "a grid range needs num"),
+    (GRID.replace("[0, 40]", "[0, 40]\n\"run.end_year\" = [2001, 2002]"),
+     "changes the 'year' dimension"),
+    (GRID.replace("replicates = 2", "replicate = 2"), "did you mean 'replicates'?"),
+]
+
+
+@pytest.mark.parametrize("text, message", BAD)
+def test_bad_spec_exit_2_before_any_run(tmp_path, capsys, text, message):
+    spec_path = write(tmp_path / "bad.toml", text)
+    store = tmp_path / "bad.zarr"
+    assert cli.main(["sweep", str(spec_path), "--out", str(store), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.startswith("popsim: error:") and "Traceback" not in err
+    assert not store.exists()
+
+
+def test_bad_command_options_exit_2(grid, tmp_path, capsys):
+    spec_path, _ = grid
+    out = str(tmp_path / "x.zarr")
+    for argv, message in [(["--workers", "0"], "--workers must be at least 1"),
+                          (["--scheduler", "nowhere"], "'local' or a dask address"),
+                          (["--scheduler", "tcp://127.0.0.1:1"], "cannot reach the dask"),
+                          (["--resume", "--overwrite"], "exclude each other")]:
+        assert cli.main(["sweep", str(spec_path), "--out", out, *argv]) == 2
+        assert message in capsys.readouterr().err
+    assert cli.main(["sweep", "no_such_sweep"]) == 2
+    assert "embedded examples: enforcement_incentive_grid" in capsys.readouterr().err
+    assert cli.main(["export", str(tmp_path / "missing.zarr"), str(tmp_path / "x.nc")]) == 2
+    assert "no sweep store" in capsys.readouterr().err
+
+
+def test_example_specs_are_valid():
+    shapes = {name: sweep.run_shape(sweep.load_spec(name)) for name in sweep.available_sweeps()}
+    assert shapes["enforcement_incentive_grid"] == (4, 4, 3)
+    assert shapes["sobol_levers"] == (64 * (7 + 2), 1)
+
+
+def test_bad_input_from_a_real_command(tmp_path):
+    bad = write(tmp_path / "bad.toml", BAD[0][0])
+    popsim_command = str(Path(sys.executable).with_name("popsim"))
+    proc = subprocess.run([popsim_command, "sweep", str(bad), "--out", str(tmp_path / "x.zarr")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "did you mean 'enforcement.inspections_per_month'?" in proc.stderr
+    assert "Traceback" not in proc.stderr
