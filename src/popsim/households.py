@@ -45,7 +45,8 @@ LIFE_MONTHS = (EXIT_AGE - ENTRY_AGE) * 12
 AGE_GROUPS = [f"{a}-{a + 4}" for a in range(15, 50, 5)]
 #: Natural fertility by age group relative to 20-24 (Coale & Trussell 1974, n(a)).
 NATURAL_FERTILITY = np.array([0.89, 1.0, 0.94, 0.86, 0.70, 0.36, 0.05])
-_CHUNK = 1 << 20
+#: Households per chunk in passes over many of them (bounds temporary memory).
+CHUNK = 1 << 20
 
 _STATE = {  # name: dtype. One entry per household.
     "birth_month": np.int32, "township": np.int16, "rural": np.bool_, "migrant": np.bool_,
@@ -340,8 +341,8 @@ class Households:
     # the yearly pass
 
     def chunks(self):
-        for a in range(0, self.n, _CHUNK):
-            yield slice(a, min(a + _CHUNK, self.n))
+        for a in range(0, self.n, CHUNK):
+            yield slice(a, min(a + CHUNK, self.n))
 
     def yearly_norms(self, t: int, p) -> float:
         """Secular decline, propaganda and peer influence; returns propaganda contacts.

@@ -13,7 +13,7 @@ import mesa
 
 from .clinics import Clinic, Market
 from .enforcement import EnforcementOffice
-from .households import (AGE_GROUPS, ROUTE_EARLY, ROUTE_ULTRASOUND, TRYING, WAITING, Households,
+from .households import (AGE_GROUPS, CHUNK, ROUTE_EARLY, ROUTE_ULTRASOUND, TRYING, WAITING, Households,
                          sigmoid)
 # Note: DONE and HELD women are woken by the yearly pass (Households.to_reevaluate).
 from .params import POLICY_LIMITS, YearParams
@@ -139,7 +139,9 @@ class PopSimModel(mesa.Model):
         due = hh.due(t)
         status = hh.status[due]
         hh.conceive(due[status == TRYING], t, p, limits)
-        hh.evaluate(due[status == WAITING], t, p, limits)
+        waking = due[status == WAITING]
+        for a in range(0, waking.size, CHUNK):  # bounded temporaries (the first months wake most)
+            hh.evaluate(waking[a:a + CHUNK], t, p, limits)
 
         # 5-6. sex determination and abortion
         sd_price, late_price = market.expected_prices()
