@@ -22,7 +22,7 @@ from .model import PopSimModel
 from .scenario import load_scenario, scenario_hash, scenario_to_toml
 from .schema import Scenario
 
-__all__ = ["run", "provenance"]
+__all__ = ["run", "provenance", "software_versions"]
 
 
 @functools.cache
@@ -44,6 +44,13 @@ def _version(dist: str) -> str:
         return "unknown"
 
 
+def software_versions() -> dict[str, str]:
+    """Versions of popsim and its core libraries, and the git commit of a source checkout."""
+    return {"popsim_version": _version("popsim"), "mesa_version": _version("mesa"),
+            "numpy_version": _version("numpy"), "xarray_version": _version("xarray"),
+            "git_commit": _git_commit()}
+
+
 def provenance(scenario: Scenario, seed: int) -> dict[str, Any]:
     """Dataset attrs that say exactly what produced a run (netCDF-safe: strings and numbers)."""
     return {
@@ -53,10 +60,7 @@ def provenance(scenario: Scenario, seed: int) -> dict[str, Any]:
         "scenario_toml": scenario_to_toml(scenario),
         "scenario_sha256": scenario_hash(scenario),
         "seed": int(seed),
-        "popsim_version": _version("popsim"),
-        "mesa_version": _version("mesa"),
-        "numpy_version": _version("numpy"),
-        "git_commit": _git_commit(),
+        **software_versions(),
         "counts_scale": float(scenario.run.scale),
         "natural_srb": float(scenario.behaviour.natural_srb),
     }

@@ -59,6 +59,7 @@ import xarray as xr
 from .scenario import (ScenarioError, check_value, load_scenario, scenario_hash, scenario_to_toml,
                        valid_paths)
 from .schema import SECTIONS, Scenario, param_spec
+from .api import software_versions
 from .streams import replicate_seeds
 
 __all__ = ["SpecError", "SweepSpec", "Parameter", "load_spec", "parse_spec", "available_sweeps",
@@ -422,13 +423,6 @@ def run_task(task: tuple[Scenario, int, tuple]) -> xr.Dataset:
 # The store
 
 
-def _versions() -> dict[str, str]:
-    from .api import _git_commit, _version
-    return {"popsim_version": _version("popsim"), "mesa_version": _version("mesa"),
-            "numpy_version": _version("numpy"), "xarray_version": _version("xarray"),
-            "git_commit": _git_commit()}
-
-
 def _attrs(spec: SweepSpec) -> dict[str, Any]:
     """Provenance (netCDF-safe: strings and numbers only; structures as JSON text)."""
     return {"title": f"popsim sweep '{spec.name}'", "sweep_name": spec.name,
@@ -442,7 +436,7 @@ def _attrs(spec: SweepSpec) -> dict[str, Any]:
             "variables": json.dumps(list(spec.variables)), "resolution": spec.resolution,
             "summary_years": spec.summary_years, "replicates": spec.replicates,
             "seed": spec.seed, "natural_srb": float(spec.base.behaviour.natural_srb),
-            **_versions()}
+            **software_versions()}
 
 
 def _coord(values: list[Any], dims: tuple[str, ...], path: str) -> xr.Variable:
@@ -601,7 +595,7 @@ def _prepare(spec: SweepSpec, store: Path, resume: bool, overwrite: bool) -> np.
         raise SpecError(f"refusing to resume {store}: the spec differs from the one it was "
                         f"started with: " + "; ".join(diff) + " (use a new --out, or "
                         "--overwrite to start again)")
-    versions = _versions()
+    versions = software_versions()
     if attrs.get("git_commit") != versions["git_commit"] or \
             attrs.get("popsim_version") != versions["popsim_version"]:
         print(f"popsim: note: {store} was started with popsim {attrs.get('popsim_version')} "
