@@ -15,7 +15,6 @@ from .clinics import Clinic, Market
 from .enforcement import EnforcementOffice
 from .households import (AGE_GROUPS, CHUNK, ROUTE_EARLY, ROUTE_ULTRASOUND, TRYING, WAITING, Households,
                          sigmoid)
-# Note: DONE and HELD women are woken by the yearly pass (Households.to_reevaluate).
 from .params import POLICY_LIMITS, YearParams
 from .recording import Recorder
 from .schema import Scenario
@@ -99,8 +98,9 @@ class PopSimModel(mesa.Model):
            (``model.p``) and the yearly pass runs (3 and 10 below). Campaign months multiply
            inspections.
         2. **Ageing, exits, entries.** Women reaching 50 leave; a 15-year-old takes each slot.
-        3. **Norms** (January): secular decline, propaganda contacts, peer influence; women who
-           had stopped are re-evaluated (the policy or their wishes may have changed).
+        3. **Norms** (January): secular decline, propaganda contacts, peer influence; women held
+           back by the policy are re-evaluated (they may violate it or give up), and, when the
+           policy's limits change, every woman who had stopped.
         4. **Conception.** Women whose wait ended conceive; the pregnancy is registered with
            probability ``registration.coverage`` (less for migrants, always if grey-listed).
         5. **Sex determination.** At gestation month 2 motivated households decide to seek it
