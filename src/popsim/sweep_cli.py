@@ -25,6 +25,16 @@ from .cli import UsageError
 __all__ = ["add_parser"]
 
 
+def _require_sweep_extra(*modules: str) -> None:
+    """Refuse, with the install command, when the optional sweep dependencies are missing."""
+    from importlib.util import find_spec
+
+    missing = [m for m in modules if find_spec(m) is None]
+    if missing:
+        raise UsageError(f"sweeps need their optional dependencies ({', '.join(missing)} "
+                         f"missing): pip install 'popsim[sweep]'")
+
+
 def _executor_text(workers: int | None, scheduler: str | None) -> str:
     from .executors import default_workers, executor_name
 
@@ -52,6 +62,7 @@ def _check_reachable(address: str) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    _require_sweep_extra("zarr", "dask", "distributed")
     from .sweep import load_spec, run_sweep
 
     if args.workers is not None and args.workers < 1:
@@ -82,6 +93,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    _require_sweep_extra("zarr")
     from .io import write_netcdf
     from .sweep import open_sweep
 
@@ -103,6 +115,7 @@ def _default_png(store: str, *parts: str) -> Path:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    _require_sweep_extra("zarr")
     from .sensitivity import parse_select
     from .sweep import open_sweep
     from .sweep_plot import save_sweep_figure
@@ -116,6 +129,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
+    _require_sweep_extra("zarr", "SALib")
     from .sensitivity import analyze, parse_select, save_sensitivity_figure, table
     from .sweep import open_sweep
 
