@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from popsim import cli, sensitivity, sweep
+from popsim import cli, sensitivity, sweep, sweep_spec
 
 TINY = """
 "run.households" = 2000
@@ -28,13 +28,13 @@ variables = ["srb", "srb_by_parity", "enforcement_cost", "incentive_payments", "
 """
 
 
-def _sweep(folder, design: str) -> sweep.SweepSpec:
+def _sweep(folder, design: str) -> sweep_spec.SweepSpec:
     text = f"scenario = \"county\"\nseed = 9\n[overrides]\n{TINY}\n[parameters]\n{LEVERS}\n" \
            f"[design]\n{design}\n{OUTPUTS}"
     path = folder / "spec.toml"
     path.write_text(text, encoding="utf-8")
     store = folder / "sweep.zarr"
-    sweep.run_sweep(sweep.load_spec(path), store, workers=1, progress=False)
+    sweep.run_sweep(sweep_spec.load_spec(path), store, workers=1, progress=False)
     return store
 
 
@@ -81,7 +81,7 @@ def test_regression_ranking_on_lhs(lhs_store):
     assert 0 <= float(res["r2"]) <= 1
     text = sensitivity.table(res)
     assert text.index("incentives.benefit_per_year") < text.index("enforcement.inspections")
-    with pytest.raises(sweep.SpecError, match="need a sobol design"):
+    with pytest.raises(sweep_spec.SpecError, match="need a sobol design"):
         sensitivity.sobol_indices(ds, "incentive_payments")
 
 

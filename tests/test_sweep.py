@@ -13,7 +13,7 @@ import xarray as xr
 import zarr
 
 import popsim
-from popsim import cli, sweep
+from popsim import cli, sweep, sweep_spec
 from popsim.streams import replicate_seeds
 
 TINY = """
@@ -53,7 +53,7 @@ def grid(tmp_path_factory):
     folder = tmp_path_factory.mktemp("grid")
     spec_path = write(folder / "grid.toml", GRID)
     store = folder / "grid.zarr"
-    result = sweep.run_sweep(sweep.load_spec(spec_path), store, workers=1, progress=False)
+    result = sweep.run_sweep(sweep_spec.load_spec(spec_path), store, workers=1, progress=False)
     assert (result.total, result.skipped, result.ran) == (8, 0, 8)
     return spec_path, store
 
@@ -71,7 +71,7 @@ def test_grid_layout_and_provenance(grid):
     assert ds["seed"].values.tolist() == replicate_seeds(11, 2)
     assert bool(ds["run_complete"].all())
     assert ds.attrs["spec_toml"] == spec_path.read_text()
-    assert ds.attrs["spec_sha256"] == sweep.load_spec(spec_path).sha256()
+    assert ds.attrs["spec_sha256"] == sweep_spec.load_spec(spec_path).sha256()
     assert ds.attrs["popsim_version"] == popsim.__version__
     assert ds.attrs["design"] == "grid"
     # one chunk per run: no two runs ever share a chunk (single writer, region per run)
@@ -81,7 +81,7 @@ def test_grid_layout_and_provenance(grid):
 def test_each_run_lands_in_its_own_region(grid):
     """The stored run at (40 inspections, 6000 yuan, replicate 1) is that run, computed directly."""
     spec_path, store = grid
-    spec = sweep.load_spec(spec_path)
+    spec = sweep_spec.load_spec(spec_path)
     point = {"enforcement.inspections_per_month": 40.0, "incentives.benefit_per_year": 6000.0}
     direct = popsim.run(popsim.load_scenario(spec.base, point), seed=replicate_seeds(11, 2)[1])
     stored = sweep.open_sweep(store).sel(point).isel(replicate=1).load()
@@ -94,13 +94,13 @@ def test_each_run_lands_in_its_own_region(grid):
 
 
 def test_equivalent_specs_have_one_meaning(tmp_path):
-    a = sweep.load_spec(write(tmp_path / "a.toml", GRID))
+    a = sweep_spec.load_spec(write(tmp_path / "a.toml", GRID))
     rewritten = GRID.replace('incentives.benefit_per_year = { min = 0, max = 6000, num = 2 }',
                              '"incentives.benefit_per_year" = [0.0, 6000]  # same values')
     rewritten = rewritten.replace('name = "tiny_grid"', 'name = "renamed"')
-    b = sweep.load_spec(write(tmp_path / "b.toml", rewritten))
+    b = sweep_spec.load_spec(write(tmp_path / "b.toml", rewritten))
     assert a.sha256() == b.sha256()
-    c = sweep.load_spec(write(tmp_path / "c.toml", GRID.replace("seed = 11", "seed = 12")))
+    c = sweep_spec.load_spec(write(tmp_path / "c.toml", GRID.replace("seed = 11", "seed = 12")))
     assert c.sha256() != a.sha256()
 
 
@@ -121,7 +121,7 @@ resolution = "end_year"
 summary_years = 2
 variables = ["total_births", "srb"]
 """
-    spec = sweep.load_spec(write(tmp_path / "lhs.toml", text))
+    spec = sweep_spec.load_spec(write(tmp_path / "lhs.toml", text))
     store = tmp_path / "lhs.zarr"
     sweep.run_sweep(spec, store, workers=1, progress=False)
     ds = sweep.open_sweep(store).load()
@@ -162,7 +162,7 @@ def test_spec_change_refused_naming_the_difference(grid, tmp_path, capsys):
 
 def test_resume_of_a_finished_sweep_runs_nothing(grid):
     spec_path, store = grid
-    result = sweep.run_sweep(sweep.load_spec(spec_path), store, workers=1, resume=True,
+    result = sweep.run_sweep(sweep_spec.load_spec(spec_path), store, workers=1, resume=True,
                              progress=False)
     assert (result.skipped, result.ran) == (8, 0)
 
@@ -238,7 +238,7 @@ def test_bad_command_options_exit_2(grid, tmp_path, capsys):
 
 
 def test_example_specs_are_valid():
-    shapes = {name: sweep.run_shape(sweep.load_spec(name)) for name in sweep.available_sweeps()}
+    shapes = {name: sweep.run_shape(sweep_spec.load_spec(name)) for name in sweep_spec.available_sweeps()}
     assert shapes["enforcement_incentive_grid"] == (4, 4, 3)
     assert shapes["sobol_levers"] == (64 * (7 + 2), 1)
 

@@ -20,7 +20,7 @@ import pytest
 import xarray as xr
 import zarr
 
-from popsim import cli, sweep
+from popsim import cli, sweep, sweep_spec
 
 SPEC = """
 name = "executors"
@@ -56,7 +56,7 @@ def spec_path(tmp_path_factory):
 def reference(spec_path, tmp_path_factory):
     """The sweep run serially in this process, loaded."""
     store = tmp_path_factory.mktemp("serial") / "serial.zarr"
-    sweep.run_sweep(sweep.load_spec(spec_path), store, workers=1, progress=False)
+    sweep.run_sweep(sweep_spec.load_spec(spec_path), store, workers=1, progress=False)
     return sweep.open_sweep(store).load()
 
 
@@ -71,14 +71,14 @@ def cluster():
 
 def test_process_pool_matches_serial(spec_path, reference, tmp_path):
     store = tmp_path / "pool.zarr"
-    result = sweep.run_sweep(sweep.load_spec(spec_path), store, workers=2, progress=False)
+    result = sweep.run_sweep(sweep_spec.load_spec(spec_path), store, workers=2, progress=False)
     assert result.ran == TOTAL
     xr.testing.assert_identical(sweep.open_sweep(store).load(), reference)
 
 
 def test_dask_cluster_matches_serial(spec_path, reference, cluster, tmp_path):
     store = tmp_path / "dask.zarr"
-    sweep.run_sweep(sweep.load_spec(spec_path), store, scheduler=cluster.scheduler_address,
+    sweep.run_sweep(sweep_spec.load_spec(spec_path), store, scheduler=cluster.scheduler_address,
                     progress=False)
     xr.testing.assert_identical(sweep.open_sweep(store).load(), reference)
 

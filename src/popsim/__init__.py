@@ -14,8 +14,19 @@ birth (SRB), total and by birth order. Read the package top to bottom:
 - :mod:`popsim.model`       ``PopSimModel(mesa.Model)``: the monthly step order
 - :mod:`popsim.recording`   yearly buffers -> ``xarray.Dataset``
 - :mod:`popsim.api`         ``run(scenario, seed) -> Dataset`` (pure, picklable)
-- :mod:`popsim.plotting`    figures
+- :mod:`popsim.io`          atomic writes (netCDF, figures)
+- :mod:`popsim.plotting`    figures of one run
 - :mod:`popsim.cli`         the ``popsim`` command
+
+For planners, researchers and teachers, built on ``run``:
+
+- :mod:`popsim.executors`   serial, process-pool and dask executors (identical results)
+- :mod:`popsim.compare`     packages of measures side by side (``popsim compare``), with
+  :mod:`popsim.compare_report` for its table and figure
+- :mod:`popsim.sweep_spec`  sweep specs: parameters, designs (grid, lhs, sobol), outputs
+- :mod:`popsim.sweep`       running a sweep into a resumable zarr store (``popsim sweep``), with
+  :mod:`popsim.sweep_cli`, :mod:`popsim.sweep_plot` and :mod:`popsim.sensitivity`
+- :mod:`popsim.app`         the teaching app (``popsim app``; the ``app`` extra)
 
 Quick start::
 

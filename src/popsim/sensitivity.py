@@ -31,7 +31,8 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from .io import atomic_path
-from .sweep import RUN_DIM, SpecError, swept_parameters
+from .sweep import swept_parameters
+from .sweep_spec import RUN_DIM, SpecError
 
 __all__ = ["outcome", "analyze", "sobol_indices", "regression_ranking", "table",
            "sensitivity_figure", "save_sensitivity_figure", "parse_select"]

@@ -63,7 +63,8 @@ def _check_reachable(address: str) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     _require_sweep_extra("zarr", "dask", "distributed")
-    from .sweep import load_spec, run_sweep
+    from .sweep import run_sweep
+    from .sweep_spec import load_spec
 
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {args.workers}")

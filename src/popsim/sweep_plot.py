@@ -22,7 +22,8 @@ from matplotlib.figure import Figure
 
 from .io import atomic_path
 from .sensitivity import outcome
-from .sweep import RUN_DIM, SpecError, swept_parameters
+from .sweep import swept_parameters
+from .sweep_spec import RUN_DIM, SpecError
 
 __all__ = ["sweep_figure", "save_sweep_figure"]
 
