@@ -50,6 +50,7 @@ from tqdm import tqdm
 
 from .api import provenance, run
 from .executors import map_tasks
+from .recording import srb
 from .scenario import (ScenarioError, load_scenario, parse_overrides, scenario_hash,
                        scenario_to_toml)
 from .schema import Scenario
@@ -356,12 +357,9 @@ def add_metrics(ds: xr.Dataset) -> xr.Dataset:
     m["report_gap_end"] = m["reported_srb_end"] - m["srb_end"]
     births = ds["births"].sum("year")
     reported = ds["reported_births"].sum("year")
-    m["srb_run"] = _ratio(100 * births.sel(sex="male", drop=True).sum("parity"),
-                          births.sel(sex="female", drop=True).sum("parity"))
-    m["srb_by_parity_run"] = _ratio(100 * births.sel(sex="male", drop=True),
-                                    births.sel(sex="female", drop=True))
-    m["reported_srb_run"] = _ratio(100 * reported.sel(sex="male", drop=True).sum("parity"),
-                                   reported.sel(sex="female", drop=True).sum("parity"))
+    m["srb_run"] = srb(births.sum("parity"))
+    m["srb_by_parity_run"] = srb(births)
+    m["reported_srb_run"] = srb(reported.sum("parity"))
     m["report_gap_run"] = m["reported_srb_run"] - m["srb_run"]
     m["missing_female_births_end"] = ds["missing_female_births"].sel(year=end, drop=True)
     m["missing_female_births_run"] = ds["missing_female_births"].sum("year")

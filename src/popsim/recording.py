@@ -17,7 +17,7 @@ import xarray as xr
 from .enforcement import CASE_SOURCES
 from .households import AGE_GROUPS
 
-__all__ = ["Recorder", "RECORDED", "DERIVED", "PARITIES", "SEXES", "ROUTES"]
+__all__ = ["Recorder", "RECORDED", "DERIVED", "PARITIES", "SEXES", "ROUTES", "srb"]
 
 PARITIES = ["1", "2", "3+"]
 SEXES = ["male", "female"]
@@ -92,6 +92,14 @@ DERIVED = {
 }
 
 
+def srb(births: xr.DataArray) -> xr.DataArray:
+    """Sex ratio at birth (males per 100 females) of counts with a ``sex`` dimension; NaN where
+    there is no female birth. Pool counts first (sum over years, runs) and take the ratio last."""
+    m, f = births.sel(sex="male", drop=True), births.sel(sex="female", drop=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return xr.where(f > 0, 100.0 * m / f, np.nan)
+
+
 class Recorder:
     """Yearly buffers for the years ``[start_year, end_year]``."""
 
@@ -138,19 +146,13 @@ class Recorder:
         ds["parity"].attrs = {"long_name": "Birth order"}
         ds["township"].attrs = {"long_name": "Township index"}
 
-        def ratio(m, f):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return xr.where(f > 0, 100.0 * m / f, np.nan)
-
         b, rb = ds["births"], ds["reported_births"]
         ds["total_births"] = b.sum(["parity", "sex"])
-        ds["srb"] = ratio(b.sel(sex="male", drop=True).sum("parity"), b.sel(sex="female", drop=True).sum("parity"))
-        ds["srb_by_parity"] = ratio(b.sel(sex="male", drop=True), b.sel(sex="female", drop=True))
-        ds["reported_srb"] = ratio(rb.sel(sex="male", drop=True).sum("parity"),
-                                   rb.sel(sex="female", drop=True).sum("parity"))
-        ds["reported_srb_by_parity"] = ratio(rb.sel(sex="male", drop=True), rb.sel(sex="female", drop=True))
-        bt = ds["births_by_township"]
-        ds["srb_by_township"] = ratio(bt.sel(sex="male", drop=True), bt.sel(sex="female", drop=True))
+        ds["srb"] = srb(b.sum("parity"))
+        ds["srb_by_parity"] = srb(b)
+        ds["reported_srb"] = srb(rb.sum("parity"))
+        ds["reported_srb_by_parity"] = srb(rb)
+        ds["srb_by_township"] = srb(ds["births_by_township"])
         with np.errstate(divide="ignore", invalid="ignore"):
             asfr = xr.where(ds["women_by_age"] > 0, ds["births_by_age"] / ds["women_by_age"], 0)
         ds["tfr"] = 5.0 * asfr.sum("age_group")
