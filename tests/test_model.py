@@ -139,3 +139,21 @@ def test_burn_in_gives_realistic_parity_at_start():
     older = age >= 40
     assert 1.0 < hh.parity[older].mean() < 3.0
     assert (hh.parity[age < 18] == 0).mean() > 0.9
+
+
+def test_case_ledger_records_the_source_of_every_case():
+    scenario = popsim.load_scenario("county", {**SMALL, "enforcement.inspections_per_month": 40.0})
+    model = PopSimModel(scenario, seed=4)
+    model.run_to_end()
+    ledger = model.office.case_ledger
+    ds = model.dataset()
+    recorded = ledger["month"] >= model.config.run.start_year * 12
+    for source in ds["source"].values:
+        pursued = recorded & ledger["pursued"] & (ledger["source"] == source)
+        assert pursued.sum() == float(ds["cases"].sel(source=source).sum()), source
+    assert recorded.sum() > 0
+    caught = {int(r) for r in ledger["provider"][ledger["pursued"]]}
+    for clinic in model.clinics:
+        if clinic.row in caught:
+            assert clinic.cases > 0 and clinic.fines_paid > 0
+        assert 0.0 <= clinic.risk_belief <= 1.0
