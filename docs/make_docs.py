@@ -35,7 +35,7 @@ import xarray as xr
 import popsim
 from popsim.cli import params_reference
 from popsim.io import atomic_path
-from popsim.streams import replicate_seeds
+from popsim.model.streams import replicate_seeds
 
 DOCS = Path(__file__).resolve().parent
 MODEL_MD = DOCS / "model.md"

@@ -3,8 +3,8 @@
 This is the obvious way a Mesa user would write the households of popsim: a ``Woman`` agent with
 plain Python attributes and a ``step`` method that the model calls once a month for every agent
 (``model.agents.do("step")``), drawing from Mesa's seeded ``self.random``. It exists for two
-reasons (issue 6): the vectorised households (:mod:`popsim.households` and the household parts
-of :mod:`popsim.model`) must agree with it statistically, and the benchmark measures their speed
+reasons (issue 6): the vectorised households (:mod:`popsim.model.households` and the household parts
+of :mod:`popsim.model.model`) must agree with it statistically, and the benchmark measures their speed
 against it.
 
 It follows the household rules of ``src/popsim/households.py`` and ``src/popsim/model.py`` as of
@@ -44,8 +44,8 @@ import math
 import mesa
 import numpy as np
 
-from popsim.params import POLICY_LIMITS, YearParams
-from popsim.schema import Scenario
+from popsim.scenario.year import POLICY_LIMITS, YearParams
+from popsim.scenario import Scenario
 
 ENTRY_MONTHS, EXIT_MONTHS = 15 * 12, 50 * 12
 LIFE_MONTHS = EXIT_MONTHS - ENTRY_MONTHS

@@ -31,7 +31,7 @@ from popsim.app.controls import format_value, lever_controls, run_controls  # no
 from popsim.app.lessons import LESSONS, get_lesson, off_overrides  # noqa: E402
 from popsim.app.page import SCENARIO_ENV, Page  # noqa: E402
 from popsim.cli import main  # noqa: E402
-from popsim.schema import Schedule, iter_params, param_spec, parse_param, value_at  # noqa: E402
+from popsim.scenario import Schedule, iter_params, param_spec, parse_param, value_at  # noqa: E402
 
 SMALL = 1000  # households: a classroom of three runs builds in well under a second
 SHORT = {"run.burn_in_years": 15}  # enough for parities to fill in; the tests need no realism

@@ -20,12 +20,12 @@ import xarray as xr
 
 import popsim
 from popsim.cli import main
-from popsim.compare import (COLUMNS, compare, load_comparison, planner_table, quantile_interval,
+from popsim.experiments.compare import (COLUMNS, compare, load_comparison, planner_table, quantile_interval,
                             unpaired_interval)
-from popsim.compare_report import format_csv, format_markdown, format_terminal, write_outputs
-from popsim.params import YearParams
+from popsim.reports.compare_report import format_csv, format_markdown, format_terminal, write_outputs
+from popsim.scenario.year import YearParams
 from popsim.scenario import ScenarioError, available_scenarios, load_scenario, scenario_to_dict
-from popsim.streams import replicate_seeds
+from popsim.model.streams import replicate_seeds
 
 LIBRARY = ["propaganda_only", "incentives_only", "crackdown_only", "registration_only",
            "comprehensive", "crackdown_no_cross_region", "small_family_incentive",
@@ -39,7 +39,7 @@ SEED = 1
 #: Tiny runs for plumbing tests (seconds).
 TINY = {"run.households": 2000, "run.start_year": 2000, "run.end_year": 2003,
         "run.burn_in_years": 10}
-SCENARIO_DIR = Path(popsim.__file__).parent / "scenarios"
+SCENARIO_DIR = Path(popsim.__file__).parent / "scenario" / "library"
 
 
 def _se(d: np.ndarray) -> float:

@@ -17,7 +17,7 @@ import pytest
 
 from popsim.cli import params_reference
 from popsim.scenario import valid_paths
-from popsim.schema import SECTIONS
+from popsim.scenario import SECTIONS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 MODEL_MD = DOCS / "model.md"

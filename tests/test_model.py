@@ -6,10 +6,10 @@ import pytest
 import xarray as xr
 
 import popsim
-from popsim.clinics import Clinic
-from popsim.enforcement import EnforcementOffice
-from popsim.households import DONE, HELD, PREGNANT, TRYING, WAITING
-from popsim.model import PopSimModel
+from popsim.model.clinics import Clinic
+from popsim.model.enforcement import EnforcementOffice
+from popsim.model.households import DONE, HELD, PREGNANT, TRYING, WAITING
+from popsim.model.model import PopSimModel
 
 from conftest import run_cached, srb_of
 

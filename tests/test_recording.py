@@ -7,7 +7,7 @@ import xarray as xr
 
 import popsim
 from popsim.io import write_netcdf
-from popsim.recording import DERIVED, RECORDED
+from popsim.model.recording import DERIVED, RECORDED
 from popsim.scenario import load_scenario
 
 

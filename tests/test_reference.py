@@ -22,7 +22,7 @@ import pytest
 from scipy import stats
 
 import popsim
-from popsim.streams import replicate_seeds
+from popsim.model.streams import replicate_seeds
 from reference_model import run_reference
 
 SCENARIO = "baseline"

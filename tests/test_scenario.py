@@ -31,7 +31,7 @@ def test_county_matches_the_design_numbers():
 
 
 def test_baseline_turns_every_lever_off():
-    from popsim.schema import iter_params
+    from popsim.scenario import iter_params
 
     base = load_scenario("baseline")
     for p in iter_params():

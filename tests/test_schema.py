@@ -2,7 +2,7 @@
 
 import pytest
 
-from popsim.schema import SECTIONS, Scenario, Schedule, iter_params, param_spec
+from popsim.scenario import SECTIONS, Scenario, Schedule, iter_params, param_spec
 from popsim.scenario import ScenarioError, check_value, load_scenario
 
 

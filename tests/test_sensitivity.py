@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from popsim import cli, sensitivity, sweep, sweep_spec
+from popsim import cli
+from popsim.experiments import sensitivity, sweep, sweep_spec
 
 TINY = """
 "run.households" = 2000

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from popsim.streams import Streams, replicate_seeds
+from popsim.model.streams import Streams, replicate_seeds
 
 
 def test_uniform_is_reproducible_and_in_unit_interval():

@@ -13,8 +13,9 @@ import xarray as xr
 import zarr
 
 import popsim
-from popsim import cli, sweep, sweep_spec
-from popsim.streams import replicate_seeds
+from popsim import cli
+from popsim.experiments import sweep, sweep_spec
+from popsim.model.streams import replicate_seeds
 
 TINY = """
 "run.households" = 2000

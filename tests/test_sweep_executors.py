@@ -20,7 +20,8 @@ import pytest
 import xarray as xr
 import zarr
 
-from popsim import cli, sweep, sweep_spec
+from popsim import cli
+from popsim.experiments import sweep, sweep_spec
 
 SPEC = """
 name = "executors"

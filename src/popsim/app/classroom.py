@@ -36,10 +36,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..clinics import COUNTY_WIDE, OUTSIDE
-from ..model import PopSimModel
-from ..scenario import DEFAULT_SCENARIO, ScenarioError, check_value, load_scenario
-from ..schema import Scenario, Schedule, param_spec, value_at
+from ..model.clinics import COUNTY_WIDE, OUTSIDE
+from ..model.model import PopSimModel
+from ..errors import ScenarioError
+from ..scenario.loader import DEFAULT_SCENARIO, check_value, load_scenario
+from ..scenario.schema import Schedule, value_at
+from ..scenario.parameters import Scenario, param_spec
 from .lessons import Config, Lesson, get_lesson, off_overrides
 
 __all__ = ["LEVERS", "HOUSEHOLDS", "MAX_HOUSEHOLDS", "Classroom", "LiveRun", "RunView",

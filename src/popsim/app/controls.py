@@ -28,7 +28,9 @@ from typing import Any
 import solara
 from solara.alias import rv
 
-from ..schema import SECTIONS, parse_param, param_spec, value_at
+from ..scenario.schema import value_at
+
+from ..scenario.parameters import SECTIONS, parse_param, param_spec
 from .classroom import HOUSEHOLDS, LEVERS, MAX_HOUSEHOLDS
 
 __all__ = ["Control", "control", "lever_controls", "run_controls", "format_value",

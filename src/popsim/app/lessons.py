@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..scenario import ScenarioError
-from ..schema import iter_params
+from ..errors import ScenarioError
+from ..scenario.parameters import iter_params
 
 __all__ = ["Config", "Lesson", "LESSONS", "get_lesson", "off_overrides", "measures_off"]
 

@@ -23,7 +23,8 @@ from typing import Any
 
 import solara
 
-from ..scenario import DEFAULT_SCENARIO, ScenarioError, available_scenarios
+from ..errors import ScenarioError
+from ..scenario.loader import DEFAULT_SCENARIO, available_scenarios
 from . import charts, views
 from .classroom import Classroom, Snapshot
 from .controls import ControlField, LeverPanel, run_controls

@@ -28,7 +28,7 @@ import sys
 import warnings
 from importlib.util import find_spec
 
-from ..scenario import DEFAULT_SCENARIO, available_scenarios, load_scenario
+from ..scenario.loader import DEFAULT_SCENARIO, available_scenarios, load_scenario
 
 __all__ = ["add_parser", "cmd_app", "PAGE_MODULE", "serve"]
 
@@ -55,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _usage_error(message: str) -> Exception:
-    from ..cli import UsageError
+    from ..errors import UsageError
 
     return UsageError(message)
 

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..plotting import PARITY_COLOURS
+from ..reports.plotting import PARITY_COLOURS
 from .classroom import Snapshot
 
 __all__ = ["COLOURS", "WINDOW", "Series", "Panel", "headline", "tradeoffs", "tradeoff_table",

@@ -48,13 +48,14 @@ import numpy as np
 import xarray as xr
 from tqdm import tqdm
 
-from .api import provenance, run
+from ..api import run
+from ..provenance import provenance
 from .executors import map_tasks
-from .recording import srb
-from .scenario import (ScenarioError, load_scenario, parse_overrides, scenario_hash,
+from ..model.recording import srb
+from ..scenario.loader import (ScenarioError, load_scenario, parse_overrides, scenario_hash,
                        scenario_to_toml)
-from .schema import Scenario
-from .streams import replicate_seeds
+from ..scenario.parameters import Scenario
+from ..model.streams import replicate_seeds
 
 __all__ = ["compare", "load_comparison", "planner_table", "unpaired_interval", "quantile_interval",
            "Column", "COLUMNS", "METRICS", "DEFAULT_BASELINE", "DEFAULT_REPLICATES", "LEVEL"]

@@ -44,9 +44,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .scenario import (ScenarioError, check_value, load_scenario, scenario_hash, valid_paths)
-from .schema import SECTIONS, Scenario, param_spec
-from .streams import replicate_seeds
+from ..errors import ScenarioError, SpecError, did_you_mean
+from ..scenario.loader import ( check_value, load_scenario, scenario_hash, valid_paths)
+from ..scenario.parameters import SECTIONS, Scenario, param_spec
+from ..model.streams import replicate_seeds
 
 __all__ = ["SpecError", "SweepSpec", "Parameter", "load_spec", "parse_spec", "available_sweeps",
            "design_points", "build_tasks", "run_task", "RUN_DIM", "select_outputs",
@@ -66,19 +67,10 @@ _NOT_SWEEPABLE = {"run.start_year": "it changes the 'year' dimension",
                   "run.seed": "seeds come from the spec's 'seed' and 'replicates'"}
 
 
-class SpecError(ScenarioError):
-    """A bad sweep spec or sweep store: one clear message (exit code 2 on the command line)."""
-
-
-def _suggest(word: str, candidates) -> str:
-    close = difflib.get_close_matches(str(word), list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def _check_keys(table: dict, allowed: tuple[str, ...], where: str) -> None:
     for key in table:
         if key not in allowed:
-            raise SpecError(f"{where}: unknown key '{key}'{_suggest(key, allowed)}; "
+            raise SpecError(f"{where}: unknown key '{key}'{did_you_mean(key, allowed)}; "
                             f"allowed: {', '.join(allowed)}")
 
 
@@ -97,7 +89,7 @@ def _flatten(table: Any, where: str) -> dict[str, Any]:
 
 def variable_names() -> list[str]:
     """Every variable a run records (the names ``[outputs] variables`` may list)."""
-    from .recording import DERIVED, RECORDED
+    from ..model.recording import DERIVED, RECORDED
     return list(RECORDED) + list(DERIVED)
 
 
@@ -175,7 +167,7 @@ class SweepSpec:
 
 
 def _embedded_sweeps():
-    return resources.files("popsim").joinpath("scenarios", "sweeps")
+    return resources.files("popsim.scenario").joinpath("library", "sweeps")
 
 
 def available_sweeps() -> list[str]:
@@ -191,7 +183,7 @@ def load_spec(source: str | Path) -> SweepSpec:
     entry = _embedded_sweeps().joinpath(f"{source}.toml")
     if not str(source).endswith(".toml") and entry.is_file():
         return parse_spec(entry.read_text(encoding="utf-8"), f"sweeps/{source}.toml", None)
-    raise SpecError(f"sweep spec not found: {source}{_suggest(source, available_sweeps())}; "
+    raise SpecError(f"sweep spec not found: {source}{did_you_mean(source, available_sweeps())}; "
                     f"embedded examples: {', '.join(available_sweeps())}")
 
 
@@ -261,7 +253,7 @@ def _parse_design(table: dict, where: str) -> tuple[str, int | None, bool]:
     design = table.get("kind", "grid")
     if design not in DESIGNS:
         raise SpecError(f"{where}: kind = {design!r} is not one of {', '.join(DESIGNS)}"
-                        f"{_suggest(design, DESIGNS)}")
+                        f"{did_you_mean(design, DESIGNS)}")
     n = None
     if design == "grid" and "n" in table:
         raise SpecError(f"{where}: 'n' is for lhs and sobol; a grid's size is the product of "
@@ -285,7 +277,7 @@ def _parse_outputs(table: dict, base: Scenario, where: str) -> tuple[str, int, t
     resolution = table.get("resolution", "yearly")
     if resolution not in RESOLUTIONS:
         raise SpecError(f"{where}: resolution = {resolution!r} is not one of "
-                        f"{', '.join(RESOLUTIONS)}{_suggest(resolution, RESOLUTIONS)}")
+                        f"{', '.join(RESOLUTIONS)}{did_you_mean(resolution, RESOLUTIONS)}")
     years = base.run.end_year - base.run.start_year + 1
     summary_years = _int(table, "summary_years", 1, 1, where)
     if summary_years > years or (resolution == "yearly" and "summary_years" in table):
@@ -296,7 +288,7 @@ def _parse_outputs(table: dict, base: Scenario, where: str) -> tuple[str, int, t
         raise SpecError(f"{where}: variables must be a list of variable names")
     for v in variables:
         if v not in names:
-            raise SpecError(f"{where}: no variable '{v}'{_suggest(v, names)}")
+            raise SpecError(f"{where}: no variable '{v}'{did_you_mean(v, names)}")
     return resolution, summary_years, tuple(variables)
 
 
@@ -399,6 +391,6 @@ def run_task(task: tuple[Scenario, int, tuple]) -> xr.Dataset:
 
     Module-level and pure, so process pools and dask workers can call it.
     """
-    from .api import run
+    from ..api import run
     scenario, seed, (variables, resolution, summary_years) = task
     return select_outputs(run(scenario, seed), variables, resolution, summary_years)

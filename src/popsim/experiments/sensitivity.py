@@ -30,7 +30,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from .io import atomic_path
+from ..io import atomic_path
 from .sweep import swept_parameters
 from .sweep_spec import RUN_DIM, SpecError
 

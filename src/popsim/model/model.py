@@ -15,9 +15,9 @@ from .clinics import Clinic, Market
 from .enforcement import EnforcementOffice
 from .households import (AGE_GROUPS, CHUNK, ROUTE_EARLY, ROUTE_ULTRASOUND, TRYING, WAITING, Households,
                          sigmoid)
-from .params import POLICY_LIMITS, YearParams
+from ..scenario.year import POLICY_LIMITS, YearParams
 from .recording import Recorder
-from .schema import Scenario
+from ..scenario.parameters import Scenario
 from .streams import Streams
 
 __all__ = ["PopSimModel"]
@@ -83,7 +83,7 @@ class PopSimModel(mesa.Model):
 
     def dataset(self):
         """The recorded years as an ``xarray.Dataset`` with provenance attrs."""
-        from .api import provenance
+        from ..provenance import provenance
 
         s = self.config
         return self.recorder.to_dataset(s.run.scale, s.behaviour.natural_srb,

@@ -13,31 +13,15 @@ import textwrap
 import time
 from pathlib import Path
 
-from .scenario import (DEFAULT_SCENARIO, ScenarioError, available_scenarios, load_scenario,
+from ..errors import EXIT_USAGE, InputError, UsageError
+from ..scenario.loader import (DEFAULT_SCENARIO, available_scenarios, load_scenario,
                        scenario_to_toml)
-from .schema import SECTIONS, Schedule, iter_params
+from ..scenario.schema import Schedule
+from ..scenario.parameters import SECTIONS, iter_params
+from .common import add_scenario_args
 
 __all__ = ["main", "build_parser", "UsageError"]
 
-EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """A command-line mistake: printed as one line, exit code 2."""
-
-
-def _set_help() -> str:
-    return ("override a parameter, e.g. --set enforcement.inspections_per_month=40 or "
-            "--set 'policy.regime={step=[[1980,\"one_child\"],[2016,\"two_child\"]]}' "
-            "(repeatable; 'popsim params' lists every parameter)")
-
-
-def _add_scenario_args(p: argparse.ArgumentParser, positional: bool = True) -> None:
-    if positional:
-        p.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
-                       help=f"embedded scenario name or TOML path (default: {DEFAULT_SCENARIO})")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help=_set_help())
 
 
 # ------------------------------------------------------------------------------------------------
@@ -70,9 +54,9 @@ def _table(ds) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .api import run
-    from .io import write_netcdf
-    from .plotting import save_srb_figure
+    from ..api import run
+    from ..io import write_netcdf
+    from ..reports.plotting import save_srb_figure
 
     scenario = load_scenario(args.scenario, args.overrides)
     seed = scenario.run.seed if args.seed is None else args.seed
@@ -183,14 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="popsim", description="Simulate how policy shapes the sex ratio at birth.",
         epilog="Exit codes: 0 success, 2 bad input or usage, 1 internal error.")
-    from . import __version__
+    from .. import __version__
     parser.add_argument("--version", action="version", version=f"popsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run one scenario and write a dataset and a figure",
                        description="Run one scenario; write results/<scenario>/"
                                    "<scenario>-seed<N>.nc and a PNG beside it.")
-    _add_scenario_args(p)
+    add_scenario_args(p)
     p.add_argument("--seed", type=int, default=None, help="root seed (default: run.seed)")
     p.add_argument("--out", default=None,
                    help="output .nc file or folder (default: results/<scenario>/)")
@@ -201,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_scenarios)
 
     p = sub.add_parser("show", help="print a resolved scenario (defaults filled in, units)")
-    _add_scenario_args(p)
+    add_scenario_args(p)
     p.add_argument("--toml", action="store_true", help="print it as a complete TOML file")
     p.set_defaults(func=cmd_show)
 
@@ -216,12 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Sub-commands defined in other modules: each exposes add_parser(sub); one line per module.
     # --- more sub-commands ---
-    from .app import server as app_server
+    from ..app import server as app_server
     app_server.add_parser(sub)
-    from . import sweep_cli
+    from . import sweep as sweep_cli
     sweep_cli.add_parser(sub)
-    from . import compare_report
-    compare_report.add_parser(sub)
+    from . import compare as compare_cli
+    compare_cli.add_parser(sub)
     return parser
 
 
@@ -230,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ScenarioError, UsageError) as e:
+    except InputError as e:
         print(f"popsim: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

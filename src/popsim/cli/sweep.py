@@ -20,7 +20,7 @@ import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .cli import UsageError
+from ..errors import UsageError
 
 __all__ = ["add_parser"]
 
@@ -36,7 +36,7 @@ def _require_sweep_extra(*modules: str) -> None:
 
 
 def _executor_text(workers: int | None, scheduler: str | None) -> str:
-    from .executors import default_workers, executor_name
+    from ..experiments.executors import default_workers, executor_name
 
     kind = executor_name(workers, scheduler)
     if kind == "serial":
@@ -63,8 +63,8 @@ def _check_reachable(address: str) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     _require_sweep_extra("zarr", "dask", "distributed")
-    from .sweep import run_sweep
-    from .sweep_spec import load_spec
+    from ..experiments.sweep import run_sweep
+    from ..experiments.sweep_spec import load_spec
 
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {args.workers}")
@@ -95,8 +95,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     _require_sweep_extra("zarr")
-    from .io import write_netcdf
-    from .sweep import open_sweep
+    from ..io import write_netcdf
+    from ..experiments.sweep import open_sweep
 
     if not args.out.endswith(".nc"):
         raise UsageError(f"the export is a netCDF file: give OUT as a .nc path, got "
@@ -117,9 +117,9 @@ def _default_png(store: str, *parts: str) -> Path:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     _require_sweep_extra("zarr")
-    from .sensitivity import parse_select
-    from .sweep import open_sweep
-    from .sweep_plot import save_sweep_figure
+    from ..experiments.sensitivity import parse_select
+    from ..experiments.sweep import open_sweep
+    from ..reports.sweep_plot import save_sweep_figure
 
     with open_sweep(args.sweep) as ds:
         dest = Path(args.out) if args.out else _default_png(args.sweep, args.outcome)
@@ -131,8 +131,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     _require_sweep_extra("zarr", "SALib")
-    from .sensitivity import analyze, parse_select, save_sensitivity_figure, table
-    from .sweep import open_sweep
+    from ..experiments.sensitivity import analyze, parse_select, save_sensitivity_figure, table
+    from ..experiments.sweep import open_sweep
 
     with open_sweep(args.sweep) as ds:
         result = analyze(ds, args.outcome, parse_select(args.select), args.year)

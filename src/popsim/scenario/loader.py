@@ -6,7 +6,7 @@ scenario), and is validated strictly: an unknown key, a value out of bounds or a
 a :class:`ScenarioError` whose message names the file, the key and the fix. The command line maps
 these errors to exit code 2 without a traceback.
 
-Embedded scenarios live in ``popsim/scenarios/`` (the repository's ``scenarios/`` folder) and are
+Embedded scenarios live in ``popsim/scenario/library/`` (the repository's ``scenarios/`` folder) and are
 loaded by name: ``load_scenario("county")``.
 """
 
@@ -23,7 +23,10 @@ from typing import Any
 import tomli_w
 from pydantic import ValidationError
 
-from .schema import SECTIONS, Scenario, Schedule, parse_param
+from ..errors import ScenarioError, did_you_mean
+from .schema import Schedule
+
+from .parameters import SECTIONS, Scenario, parse_param
 
 __all__ = ["ScenarioError", "load_scenario", "available_scenarios", "scenario_to_toml",
            "scenario_hash", "parse_overrides", "DEFAULT_SCENARIO", "valid_paths"]
@@ -32,12 +35,8 @@ DEFAULT_SCENARIO = "county"
 _META_KEYS = ("name", "description", "extends")
 
 
-class ScenarioError(ValueError):
-    """Bad input from a user (file, key, value or override): a message, never a traceback."""
-
-
 def _embedded_dir() -> Any:
-    return resources.files("popsim").joinpath("scenarios")
+    return resources.files("popsim.scenario").joinpath("library")
 
 
 def available_scenarios() -> dict[str, str]:
@@ -56,11 +55,6 @@ def valid_paths() -> list[str]:
     return [f"{s}.{f}" for s, cls in SECTIONS.items() for f in cls.model_fields]
 
 
-def _suggest(word: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def _read(source: str | Path) -> tuple[dict, str, Path | None]:
     """Read a scenario by path or embedded name: (table, label for messages, folder or None)."""
     text_source = str(source)
@@ -73,7 +67,7 @@ def _read(source: str | Path) -> tuple[dict, str, Path | None]:
     entry = _embedded_dir().joinpath(f"{text_source}.toml")
     if not entry.is_file():
         names = list(available_scenarios())
-        raise ScenarioError(f"unknown scenario '{text_source}'{_suggest(text_source, names)}; "
+        raise ScenarioError(f"unknown scenario '{text_source}'{did_you_mean(text_source, names)}; "
                             f"embedded scenarios: {', '.join(names)} (or give a path to a "
                             f".toml file)")
     return _parse_toml(entry.read_text(encoding="utf-8"), f"{text_source} (embedded)"), \
@@ -140,7 +134,7 @@ def _apply_overrides(data: dict, overrides: Mapping[str, Any], label: str) -> di
             data[key] = value
             continue
         if key not in paths:
-            raise ScenarioError(f"override '{key}': no such parameter{_suggest(key, paths)}; "
+            raise ScenarioError(f"override '{key}': no such parameter{did_you_mean(key, paths)}; "
                                 f"'popsim params' lists them all")
         if isinstance(value, Schedule):
             value = value.to_toml()
@@ -156,9 +150,9 @@ def _format_validation(e: ValidationError, label: str) -> str:
         if err["type"] == "extra_forbidden":
             if len(loc) == 1:
                 cands = list(SECTIONS) + list(_META_KEYS[:2])
-                hint = _suggest(loc[0], cands)
+                hint = did_you_mean(loc[0], cands)
                 if not hint:
-                    hint = _suggest(loc[0], [p.split(".")[1] for p in valid_paths()])
+                    hint = did_you_mean(loc[0], [p.split(".")[1] for p in valid_paths()])
                     if hint:
                         field = hint.split("'")[1]
                         full = next(p for p in valid_paths() if p.endswith("." + field))
@@ -167,7 +161,7 @@ def _format_validation(e: ValidationError, label: str) -> str:
             else:
                 section = loc[0]
                 fields = list(SECTIONS[section].model_fields) if section in SECTIONS else []
-                hint = _suggest(loc[-1], fields)
+                hint = did_you_mean(loc[-1], fields)
                 if not hint:
                     elsewhere = [p for p in valid_paths() if p.endswith("." + loc[-1])]
                     hint = f" (it belongs in '{elsewhere[0]}')" if elsewhere else ""
@@ -234,7 +228,7 @@ def scenario_hash(scenario: Scenario) -> str:
 def check_value(path: str, value: Any) -> Any:
     """Validate one value for a parameter path; raise :class:`ScenarioError` with the reason."""
     if path not in valid_paths():
-        raise ScenarioError(f"no such parameter '{path}'{_suggest(path, valid_paths())}")
+        raise ScenarioError(f"no such parameter '{path}'{did_you_mean(path, valid_paths())}")
     try:
         return parse_param(path, value)
     except ValueError as e:

@@ -8,7 +8,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .io import atomic_path
+from ..io import atomic_path
 
 __all__ = ["srb_figure", "save_srb_figure"]
 

@@ -20,10 +20,10 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from .io import atomic_path
-from .sensitivity import outcome
-from .sweep import swept_parameters
-from .sweep_spec import RUN_DIM, SpecError
+from ..io import atomic_path
+from ..experiments.sensitivity import outcome
+from ..experiments.sweep import swept_parameters
+from ..experiments.sweep_spec import RUN_DIM, SpecError
 
 __all__ = ["sweep_figure", "save_sweep_figure"]
 

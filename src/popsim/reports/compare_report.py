@@ -27,8 +27,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .cli import UsageError, _add_scenario_args
-from .io import atomic_path, write_netcdf
+from ..io import atomic_path, write_netcdf
 
 __all__ = ["format_terminal", "format_markdown", "format_csv", "comparison_figure",
            "write_outputs", "default_out_dir", "add_parser", "cmd_compare", "GROUP_TITLES"]
@@ -76,7 +75,7 @@ def _cell(table: xr.Dataset, key: str, scenario: str) -> str:
 
 
 def _columns(group: str):
-    from .compare import COLUMNS
+    from ..experiments.compare import COLUMNS
 
     return [c for c in COLUMNS if c.group == group]
 
@@ -119,7 +118,7 @@ def format_terminal(table: xr.Dataset) -> str:
 
 def format_markdown(table: xr.Dataset, ds: xr.Dataset | None = None) -> str:
     """The whole table as Markdown, with the scenarios compared and a legend of every column."""
-    from .compare import COLUMNS
+    from ..experiments.compare import COLUMNS
 
     names = [str(s) for s in table["scenario"].values]
     lines = [f"# popsim comparison: {', '.join(names)}", "", _settings_line(table), ""]
@@ -145,7 +144,7 @@ def format_markdown(table: xr.Dataset, ds: xr.Dataset | None = None) -> str:
 
 def format_csv(table: xr.Dataset, ds: xr.Dataset | None = None) -> str:
     """One row per scenario: ``scenario``, ``description``, then ``<key>_mean/_lo/_hi``."""
-    from .compare import COLUMNS
+    from ..experiments.compare import COLUMNS
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -181,7 +180,7 @@ def comparison_figure(ds: xr.Dataset, table: xr.Dataset | None = None):
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    from .compare import planner_table, quantile_interval
+    from ..experiments.compare import planner_table, quantile_interval
 
     table = planner_table(ds) if table is None else table
     names = [str(s) for s in ds["scenario"].values]
@@ -300,7 +299,7 @@ def default_out_dir(names: list[str]) -> Path:
 
 def write_outputs(ds: xr.Dataset, out_dir: str | Path) -> dict[str, Path]:
     """Write compare.nc, compare.md, compare.csv and compare.png into ``out_dir``, atomically."""
-    from .compare import planner_table
+    from ..experiments.compare import planner_table
 
     out_dir = Path(out_dir)
     table = planner_table(ds)
@@ -313,74 +312,3 @@ def write_outputs(ds: xr.Dataset, out_dir: str | Path) -> dict[str, Path]:
     with atomic_path(paths["png"]) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
     return paths
-
-
-# ------------------------------------------------------------------------------------------------
-# the command
-
-
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register ``popsim compare``."""
-    from .compare import DEFAULT_BASELINE, DEFAULT_REPLICATES
-
-    p = sub.add_parser(
-        "compare", help="compare scenarios side by side: SRB, missing girls averted, cost",
-        description="Run every scenario R times with common random numbers (replicate r of "
-                    "every scenario uses the same seed) and compare them with the baseline: "
-                    "end-year SRB (total, by birth order, reported), missing female births "
-                    "averted (paired 90% intervals), cost and cost per averted birth, cases and "
-                    "women investigated or grey-listed per case. Writes DIR/compare.nc, "
-                    "compare.md, compare.csv and compare.png.")
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
-                   help="embedded scenario names or TOML paths ('popsim scenarios' lists them)")
-    p.add_argument("--replicates", type=int, default=DEFAULT_REPLICATES, metavar="R",
-                   help=f"runs per scenario (default {DEFAULT_REPLICATES})")
-    p.add_argument("--seed", type=int, default=None, metavar="N",
-                   help="root seed of the replicates (default: the baseline's run.seed)")
-    p.add_argument("--baseline", default=DEFAULT_BASELINE, metavar="NAME",
-                   help=f"scenario effects are measured against; added if not listed "
-                        f"(default {DEFAULT_BASELINE})")
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="output folder (default results/compare/<scenario names>/)")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="worker processes (default: all cores; 1 runs in this process)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="run on dask.distributed: 'local' or tcp://host:port")
-    _add_scenario_args(p, positional=False)
-    p.set_defaults(func=cmd_compare)
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import compare, load_comparison, planner_table
-    from .executors import default_workers, executor_name
-
-    if args.replicates < 1:
-        raise UsageError(f"--replicates must be at least 1, got {args.replicates}")
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {args.workers}")
-    # every scenario is loaded and checked before the first run starts
-    scenarios = load_comparison(args.scenarios, args.baseline, args.overrides)
-    names = [s.name for s in scenarios]
-    out_dir = Path(args.out) if args.out else default_out_dir(names)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out {out_dir} is a file; give a folder")
-    r = scenarios[0].run
-    n_runs = len(scenarios) * args.replicates
-    kind = executor_name(args.workers, args.scheduler)
-    where = {"serial": "in this process",
-             "processes": f"{args.workers or default_workers()} worker processes",
-             "dask": f"dask ({args.scheduler})"}[kind]
-    print(f"popsim compare: {len(scenarios)} scenarios x {args.replicates} replicates = "
-          f"{n_runs} runs; {r.households:,} households, {r.start_year}-{r.end_year}; {where}",
-          flush=True)
-    start = time.perf_counter()
-    ds = compare(args.scenarios, args.replicates, args.seed, args.baseline, args.overrides,
-                 workers=args.workers, scheduler=args.scheduler, progress=True)
-    elapsed = time.perf_counter() - start
-    paths = write_outputs(ds, out_dir)
-    print(f"{n_runs} runs in {elapsed:.1f} s\n")
-    print(format_terminal(planner_table(ds)))
-    print()
-    for key, label in (("nc", "dataset"), ("md", "table"), ("csv", "table"), ("png", "figure")):
-        print(f"{label + ':':<9}{paths[key]}")
-    return 0

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from .schema import SECTIONS, Scenario, value_at
+from .schema import value_at
+
+from .parameters import SECTIONS, Scenario
 
 __all__ = ["YearParams", "POLICY_LIMITS"]
 

@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .scenario import (scenario_hash, scenario_to_toml)
-from .schema import param_spec
-from .api import software_versions
-from .streams import replicate_seeds
+from ..scenario.loader import (scenario_hash, scenario_to_toml)
+from ..scenario.parameters import param_spec
+from ..provenance import software_versions
+from ..model.streams import replicate_seeds
 
 from .sweep_spec import RUN_DIM, SpecError, SweepSpec, build_tasks, design_points, run_task
 
@@ -258,7 +258,7 @@ def run_sweep(spec: SweepSpec, store: str | Path, *, workers: int | None = None,
     from tqdm import tqdm
 
     from .executors import map_tasks
-    from .io import atomic_path
+    from ..io import atomic_path
 
     store = Path(store)
     with _writer_lock(store):

@@ -1,0 +1,9 @@
+"""The model: one county, one month per step.
+
+- :mod:`popsim.model.streams`      named random streams from one root seed
+- :mod:`popsim.model.households`   the vectorised households (struct of arrays)
+- :mod:`popsim.model.clinics`      providers (Mesa agents) and the illegal market
+- :mod:`popsim.model.enforcement`  the enforcement office (a Mesa agent) and its case ledger
+- :mod:`popsim.model.recording`    yearly buffers -> ``xarray.Dataset``
+- :mod:`popsim.model.model`        :class:`PopSimModel`, the clock: the monthly step order
+"""
