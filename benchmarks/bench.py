@@ -32,12 +32,15 @@ Definitions (every JSON line says which run it describes):
 * ``phase_share``: share of the stepping time spent in each phase, measured WITHOUT changing the
   model by wrapping the bound methods of one model instance with exclusive timers (time in a
   nested call is charged to the callee's phase): ``households`` = the ``Households`` methods and
-  the model's private helpers (``_early_window``, ``_ultrasound``, ``_abort_decision``,
-  ``_access``, ``_late_risk``, ``_incentive_pull``, ``_record_births``, ``_record_abortions``,
-  ``_new_year``: every ``_method`` of ``PopSimModel`` but ``_year_end``);
-  ``clinics`` = ``Market`` methods; ``enforcement`` = ``EnforcementOffice`` methods (``act``,
-  ``county_risk``, ``add_signals``, ``yearly``); ``recording`` = ``Recorder`` methods and
-  ``model._year_end``; ``other`` = the body of ``PopSimModel.step`` itself. The wrappers cost about
+  the model's phase methods of the household phases (``_year_values``, ``_norms``,
+  ``_sex_determination``, ``_ultrasound``, ``_births``, ...: every ``_method`` of ``PopSimModel``
+  but those in :data:`MODEL_PHASES`), with the functions of ``popsim.model.selection`` and
+  ``popsim.model.incentives`` and the accountability draws they call; ``clinics`` = ``Market``
+  methods and ``model._clinics``; ``enforcement`` = ``EnforcementOffice`` methods (``act``,
+  ``recent_cases``, ``add_signals``), ``model._enforcement`` and ``model._accountability``;
+  ``recording`` = ``Recorder`` methods and the model's recording phases (``_record``,
+  ``_yearly_record``, ``_year_end_stocks``, with Mesa's ``datacollector``); ``other`` = the body
+  of ``PopSimModel.step`` itself. The wrappers cost about
   a microsecond per call, so for runs under 10 s a second, instrumented run gives the shares and
   the first, plain run the times (``phase_run: "separate"``).
 """
@@ -59,8 +62,11 @@ CASES = ("county", "100k", "1m", "10m", "fit", "reference")
 SIZES = {"county": None, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 REFERENCE_HOUSEHOLDS = 50_000
 QUICK = {"max_households": 100_000, "reference_households": 5_000}  # and --repeat 1
-#: Private model methods that are not household helpers (the rest are: see ``household_helpers``).
-NOT_HOUSEHOLD = {"_year_end": "recording"}
+#: Phase methods of the model that are not household phases (the rest are: see
+#: ``household_helpers``), and the phase each is charged to.
+MODEL_PHASES = {"_clinics": "clinics", "_enforcement": "enforcement",
+                "_accountability": "enforcement", "_record": "recording",
+                "_yearly_record": "recording", "_year_end_stocks": "recording"}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -119,18 +125,19 @@ class PhaseTimer:
         self.wrap_methods(model.market, "clinics")
         self.wrap_methods(model.office, "enforcement")
         self.wrap_methods(model.recorder, "recording")
-        self.wrap_methods(model, "recording", ["_year_end"])
+        for name, phase in MODEL_PHASES.items():
+            self.wrap_methods(model, phase, [name])
         # Mesa calls the user's step through model._user_step: its own body is "other"
         model._user_step = self._wrap(model._user_step, "other")
 
 
 def household_helpers(model) -> list[str]:
-    """The model's private helpers of the household phase: every ``_method`` its class defines
-    (``_early_window``, ``_ultrasound``, ``_abort_decision``, ``_new_year``, ...) but those in
-    :data:`NOT_HOUSEHOLD`. Found by name so that the benchmark follows the model as it changes."""
+    """The model's phase methods of the household phases: every ``_method`` its class defines
+    (``_year_values``, ``_norms``, ``_sex_determination``, ``_births``, ...) but those in
+    :data:`MODEL_PHASES`. Found by name so that the benchmark follows the model as it changes."""
     return [n for n, f in vars(type(model)).items()
             if inspect.isfunction(f) and n.startswith("_") and not n.startswith("__")
-            and n not in NOT_HOUSEHOLD]
+            and n not in MODEL_PHASES]
 
 
 def _load(scenario: str, households: int | None, overrides: dict):

@@ -1,11 +1,16 @@
 """Regenerate the generated parts of docs/model.md and its figure.
 
-docs/model.md describes the model as implemented (ODD protocol). Two of its blocks are written by
-this script, never by hand, so that the description cannot drift from the code:
+docs/model.md describes the model as implemented (ODD protocol). Four of its blocks are written
+by this script, never by hand, so that the description cannot drift from the code:
 
+* between ``<!-- steps:start -->`` and ``<!-- steps:end -->``: the order of one step, from the
+  docstring of :meth:`popsim.model.model.PopSimModel.step` (whose phases a test checks against
+  the calls in ``step``);
+* between ``<!-- fixed:start -->`` and ``<!-- fixed:end -->``: the constants of the model's
+  rules, the schema parameters declared ``fixed``;
 * between ``<!-- params:start -->`` and ``<!-- params:end -->``: the parameter tables, one per
   schema section, from :func:`popsim.cli.params_reference` (``tests/test_docs.py`` fails when
-  they differ from the schema);
+  any of these three blocks differs from the code);
 * between ``<!-- calibration:start -->`` and ``<!-- calibration:end -->``: the calibration table,
   from runs of the ``county`` and ``baseline`` scenarios (3 replicate seeds each, default
   settings), compared with the census and county figures copied below with their sources.
@@ -16,7 +21,7 @@ It also draws docs/img/county_vs_baseline.png (true and reported SRB, total and 
 Usage, from the repository root::
 
     python docs/make_docs.py                 # tables, calibration and figure (about 20 s)
-    python docs/make_docs.py --params-only   # parameter tables only (no model runs)
+    python docs/make_docs.py --params-only   # step order and tables only (no model runs)
 
 Every file is written atomically (:func:`popsim.io.atomic_path`). Reference data are copied into
 this file; nothing is read from outside the repository at run time.
@@ -25,6 +30,7 @@ this file; nothing is read from outside the repository at run time.
 from __future__ import annotations
 
 import argparse
+import inspect
 import re
 import sys
 from pathlib import Path
@@ -35,7 +41,9 @@ import xarray as xr
 import popsim
 from popsim.cli import params_reference
 from popsim.io import atomic_path
+from popsim.model.model import PopSimModel
 from popsim.model.streams import replicate_seeds
+from popsim.scenario import iter_params
 
 DOCS = Path(__file__).resolve().parent
 MODEL_MD = DOCS / "model.md"
@@ -44,7 +52,7 @@ SCENARIOS = ("county", "baseline")
 N_SEEDS = 3
 
 # ---------------------------------------------------------------------------------------------
-# Reference figures, copied with their source lines (DESIGN and the shared calibration data).
+# Reference figures, copied with their source lines (census tabulations and county work reports).
 
 # china_srb_by_parity_2000.csv:
 #   "# China 2000 census: sex ratio at birth by birth order (male per 100 female)."
@@ -60,11 +68,13 @@ CENSUS_2000_REPORTED = 116.86
 CENSUS_2000_ADJUSTED = 119.92
 CENSUS_TOLERANCE = 3.0
 
-# County work reports (DESIGN §4): "about 2,900 births a year (birth rate 8.47 per 1000 of
-# 312,388 people)"; 8.47 / 1000 x 312,388 = 2,646.
+# County work reports, a 16-township county, 2011: "births January-November 2,647, birth rate
+# 8.47 per 1000 of 312,388 people"; 8.47 / 1000 x 312,388 = 2,646 a year, and 2,647 x 12 / 11 =
+# 2,888 for the whole year: about 2,900.
 COUNTY_BIRTHS = (2650.0, 2900.0)
-# Reported SRB of the county reports at the end of the period: the 106-112 band used as the
-# calibration target (DESIGN §4 quotes 108-121 across two counties).
+# Reported SRB of the county reports at the end of the period, the band used as the calibration
+# target: 106.19 (Laohekou, first 9 months of 2012), 108.26 (the 16-township county, January-
+# November 2011), 112.28 (Guangshui, to 30 September 2007).
 COUNTY_REPORTED_SRB = (106.0, 112.0)
 # TFR: the calibration target of about 1.4 (the 2000 census reported 1.22, an under-count).
 TFR_TARGET = 1.4
@@ -111,6 +121,23 @@ def replace_block(text: str, name: str, content: str) -> str:
 def params_block() -> str:
     """The parameter tables as they must appear in docs/model.md."""
     return params_reference(markdown=True).strip()
+
+
+def steps_block() -> str:
+    """The step order as it must appear in docs/model.md: the docstring of
+    ``PopSimModel.step``, in Markdown."""
+    doc = inspect.getdoc(PopSimModel.step)
+    return re.sub(r"``([^`]+)``", r"`\1`", doc).strip()
+
+
+def fixed_block() -> str:
+    """The table of the schema's fixed constants as it must appear in docs/model.md."""
+    lines = ["| parameter | value | unit | meaning | source |", "|---|---|---|---|---|"]
+    for p in iter_params():
+        if p.fixed:
+            lines.append(f"| `{p.path}` | {p.default:g} | {p.unit} | {p.description} | "
+                         f"{p.source} |")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,10 +324,12 @@ def write_doc(text: str, dest: Path = MODEL_MD) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--params-only", action="store_true",
-                    help="regenerate the parameter tables only (no model runs)")
+                    help="regenerate the step order and the tables only (no model runs)")
     args = ap.parse_args(argv)
     text = MODEL_MD.read_text(encoding="utf-8")
     try:
+        text = replace_block(text, "steps", steps_block())
+        text = replace_block(text, "fixed", fixed_block())
         text = replace_block(text, "params", params_block())
         if not args.params_only:
             runs = run_scenarios()

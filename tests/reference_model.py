@@ -3,15 +3,18 @@
 This is the obvious way a Mesa user would write the households of popsim: a ``Woman`` agent with
 plain Python attributes and a ``step`` method that the model calls once a month for every agent
 (``model.agents.do("step")``), drawing from Mesa's seeded ``self.random``. It exists for two
-reasons (issue 6): the vectorised households (:mod:`popsim.model.households` and the household parts
-of :mod:`popsim.model.model`) must agree with it statistically, and the benchmark measures their speed
-against it.
+reasons (issue 6): the vectorised households must agree with it statistically, and the benchmark
+measures their speed against it.
 
-It follows the household rules of ``src/popsim/households.py`` and ``src/popsim/model.py`` as of
-commit 1accf3b, rule for rule: entry at 15 into the slot of a woman leaving at 50; son preference
-~ Beta around the cohort mean; desired size ``1 + Poisson(desired - 1)``; union age; the decision
-to try (below desired size, or son-preferring stopping), the fertility-policy limit with
-violations, women held back by it (re-evaluated every January) and desire adaptation, the
+It follows, rule for rule, the household rules of popsim's model: the life course of
+:mod:`popsim.model.households`, the decisions of :mod:`popsim.model.selection` (motivation,
+perceived and late risk, access, seeking and route, abortion) and the incentive rules of
+:mod:`popsim.model.incentives` (present value, pull, pledge), with the constants the schema
+declares as fixed (``fertility.union_age_sd``, ``incentives.pledge_half_value``,
+``behaviour.expected_girl_share``, ...): entry at 15 into the slot of a woman leaving at 50; son
+preference ~ Beta around the cohort mean; desired size ``1 + Poisson(desired - 1)``; union age;
+the decision to try (below desired size, or son-preferring stopping), the fertility-policy limit
+with violations, women held back by it (re-evaluated every January) and desire adaptation, the
 small-family pledge; conception with the Coale-Trussell age pattern; fetus sex; registration; at
 gestation month 2 motivation (son preference x no son x fertility squeeze), technology access and
 the nested-logit choice between the ultrasound and the early test (price/income, perceived risk,
@@ -26,15 +29,15 @@ wait, the reference draws a monthly Bernoulli with the same probability (equal i
 office. It is meant for scenarios where neither matters to households, and the agreement test
 checks that premise on the vectorised runs instead of assuming it. Its stand-in for the market:
 every ultrasound seeker finds a provider in the county at the list prices (``market.sd_price``,
-``market.late_abortion_price``); the office finds no case, so the county risk is the campaign
-risk alone (only in campaign months, and campaigns need inspections) and nobody is grey-listed. This is what the real market and office do in the
-``baseline`` scenario (no measures) when the county has one township: there are no cases, and
-providers never run out (``unmet_searches`` is zero; with 16 townships and a few thousand
-households some townships have no provider offering and the real market rejects a few percent
-of seekers, which this stand-in would not reproduce). So :mod:`tests.test_reference` runs both
-implementations on ``baseline`` with ``population.townships = 1``, unmodified, and asserts zero
-unmet searches and zero cases in the vectorised runs. A provider search, inspections, tips and
-grey-listing are not ported.
+``market.late_abortion_price``); the office finds no case, so the county risk is the campaign risk
+alone (only in campaign months, and campaigns need inspections) and nobody is grey-listed. This is
+what the real market and office do in the ``baseline`` scenario (no measures) when the county has
+one township: there are no cases, and providers never run out (``unmet_searches`` is zero; with 16
+townships and a few thousand households some townships have no provider offering and the real
+market rejects a few percent of seekers, which this stand-in would not reproduce). So
+:mod:`tests.test_reference` runs both implementations on ``baseline`` with ``population.townships
+= 1``, unmodified, and asserts zero unmet searches and zero cases in the vectorised runs. A
+provider search, inspections, tips and grey-listing are not ported.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ class Woman(mesa.Agent):
         s = pop.income_sigma
         self.income_mult = math.exp(s * r.gauss(0.0, 1.0) - 0.5 * s * s)
         mean_desired = p.fertility.desired_children + self.rural * p.fertility.rural_extra_children
-        self.desired = min(1 + self.poisson(max(mean_desired - 1.0, 0.0)), 8)
+        self.desired = min(1 + self.poisson(max(mean_desired - 1.0, 0.0)), p.fertility.desired_max)
         mean = sp.cohort_mean + self.rural * sp.rural_shift
         m = min(max(mean, 0.01), 0.99)
         self.son_pref = (r.betavariate(m * sp.concentration, (1 - m) * sp.concentration)
@@ -88,7 +91,8 @@ class Woman(mesa.Agent):
         self.inc_aware = r.random() < p.incentives.base_awareness
         self.pledge_u = r.random()  # fixed per woman: her plan is the same at every decision
         self.status = WAITING
-        union = min(max(r.gauss(p.fertility.union_age, 2.5), 15.0), 40.0)
+        fe = p.fertility
+        union = min(max(r.gauss(fe.union_age, fe.union_age_sd), 15.0), fe.union_age_max)
         age_now = (t - self.birth_month) / 12.0
         self.wake = t + max(math.ceil((union - age_now) * 12), 1)
         self.conceived = -1
@@ -173,7 +177,7 @@ class Woman(mesa.Agent):
         if p.incentives.eligibility != "small_family" or not self.inc_aware:
             return False
         v = self.incentive_value(t, p) / self.income(p)
-        return self.pledge_u < v / (v + 0.5)
+        return self.pledge_u < v / (v + p.incentives.pledge_half_value)
 
     def evaluate(self, t: int, p, lag_months: float = 0.0) -> None:
         """Try for another child now; or be held back by the policy; or stop.
@@ -255,7 +259,7 @@ class Woman(mesa.Agent):
 
         Nested logit over routes: the 16-week ultrasound (with a late termination that may be
         illegal) and, if she can get it, the early blood test (with a legal early termination);
-        half of the tests find a girl, hence 0.5 x the termination price.
+        a test finds a girl with the expected share, which weights the termination price.
         """
         m = self.motivation(t, p)
         if m <= 0:
@@ -265,9 +269,10 @@ class Woman(mesa.Agent):
         risk = min(self.law_aware * model.county_risk, 1.0)
         approval = bool(p.registration.approval_required)
         term_price = mk.late_abortion_price if approval else mk.legal_abortion_price
-        u_us = (-b.cost_weight * (mk.sd_price + 0.5 * term_price) / income
+        girl = b.expected_girl_share
+        u_us = (-b.cost_weight * (mk.sd_price + girl * term_price) / income
                 - b.risk_weight * self.late_risk(risk, approval, p))
-        u_early = -b.cost_weight * (tech.early_test_price + 0.5 * mk.legal_abortion_price) / income
+        u_early = -b.cost_weight * (tech.early_test_price + girl * mk.legal_abortion_price) / income
         has_early = r.random() < tech.early_test_access
         u_best = u_us
         if has_early:  # log(e^u_us + e^u_early), computed without overflow
@@ -320,8 +325,8 @@ class Woman(mesa.Agent):
         else:
             self.daughters += 1
         self.status = WAITING
-        u = self.random.random()
-        self.wake = t + max(round(p.fertility.postpartum_months * (0.5 + u)), 1)
+        u, spread = self.random.random(), p.fertility.postpartum_spread
+        self.wake = t + max(round(p.fertility.postpartum_months * (1 - spread + 2 * spread * u)), 1)
 
 
 class ReferenceModel(mesa.Model):

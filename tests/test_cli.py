@@ -1,12 +1,18 @@
 """The ``popsim`` command as a user runs it: real processes, real files, exit codes."""
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import xarray as xr
+
+from popsim.cli import build_parser
+from popsim.cli.common import DEFAULT_SCENARIO_NAME
+from popsim.scenario.loader import DEFAULT_SCENARIO
 
 TINY = ["--set", "run.households=3000", "--set", "run.end_year=2004",
         "--set", "run.burn_in_years=15"]
@@ -21,7 +27,9 @@ def popsim(*args, cwd=None):
 def test_run_writes_dataset_figure_and_table(tmp_path):
     r = popsim("run", *TINY, "--seed", "5", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    nc = tmp_path / "results" / "county" / "county-seed5.nc"
+    # --set overrides put a hash of themselves in the name (the plain run's file is another)
+    [nc] = (tmp_path / "results" / "county").glob("*.nc")
+    assert re.fullmatch(r"county-seed5-set-[0-9a-f]{8}\.nc", nc.name), nc.name
     png = nc.with_suffix(".png")
     assert nc.is_file() and png.is_file() and png.stat().st_size > 10_000
     assert "SRB p2" in r.stdout and str(nc.relative_to(tmp_path)) in r.stdout
@@ -30,6 +38,7 @@ def test_run_writes_dataset_figure_and_table(tmp_path):
                   "sex_selective_abortions", "missing_female_births", "mean_son_preference"):
             assert v in ds and ds[v].attrs["units"] and ds[v].attrs["long_name"]
         assert ds.attrs["seed"] == 5 and "[enforcement]" in ds.attrs["scenario_toml"]
+        assert json.loads(ds.attrs["overrides"])["run.households"] == 3000
         assert list(ds["parity"].values) == ["1", "2", "3+"]
     leftovers = [p for p in nc.parent.iterdir() if p.name.startswith(".")]
     assert not leftovers, leftovers
@@ -97,3 +106,100 @@ def test_show_toml_is_a_loadable_complete_scenario(tmp_path):
     from popsim.scenario import load_scenario
 
     assert load_scenario(f) == load_scenario("county")
+
+
+# ------------------------------------------------------------------------------------------------
+# checks before any work (issue 10)
+
+SMALL_TOML = ('name = "small"\nextends = "county"\n[run]\nhouseholds = 2000\nend_year = 2003\n'
+              'burn_in_years = 10\n')
+
+
+@pytest.mark.parametrize("seed, needle", [
+    ("-1", "--seed = -1 is below the lower bound 0"),
+    (str(2**63), f"--seed = {2**63} is above the upper bound {2**63 - 1}"),
+    ("1.5", "invalid int value"),
+])
+def test_bad_seed_is_refused_before_any_work(tmp_path, seed, needle):
+    for command in ("run", "compare"):
+        r = popsim(command, "county", f"--seed={seed}", cwd=tmp_path)
+        assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr
+        assert not (tmp_path / "results").exists()
+
+
+def test_out_of_the_wrong_kind_is_refused_before_the_run(tmp_path):
+    (tmp_path / "a.nc").mkdir()
+    (tmp_path / "afile").write_text("not a folder")
+    (tmp_path / "cmp" / "compare.nc").mkdir(parents=True)
+    cases = [("run", "a.nc", "a.nc is a folder; give a file name"),
+             ("compare", "cmp", "compare.nc is a folder; give a file name")]
+    for command in ("run", "compare"):
+        cases += [(command, "afile", "afile is a file, not a folder"),
+                  (command, "afile/sub", "afile is a file, not a folder"),
+                  (command, "/proc/popsim-cannot-write-here", "cannot write into")]
+    for command, out, needle in cases:
+        r = popsim(command, "county", "--out", out, cwd=tmp_path)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, (command, out, r.stderr)
+        assert needle in r.stderr and "popsim county:" not in r.stdout, (command, r.stderr)
+        assert "run/s" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.nc", "afile", "cmp"]
+
+
+def test_a_name_that_climbs_out_of_results_is_refused(tmp_path):
+    r = popsim("run", "--set", "name=../../escaped", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "name" in r.stderr
+    assert not (tmp_path.parent / "escaped").exists() and not (tmp_path / "results").exists()
+
+
+def test_set_never_overwrites_the_plain_run(tmp_path):
+    (tmp_path / "small.toml").write_text(SMALL_TOML, encoding="utf-8")
+    plain = popsim("run", "small.toml", "--seed", "2", "--no-plot", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    folder = tmp_path / "results" / "small"
+    before = (folder / "small-seed2.nc").read_bytes()
+    a = popsim("run", "small.toml", "--seed", "2", "--no-plot", "--set", "enforcement.fine=3",
+               "--set", "propaganda.reach=0", cwd=tmp_path)
+    assert a.returncode == 0, a.stderr
+    assert (folder / "small-seed2.nc").read_bytes() == before
+    names = sorted(p.name for p in folder.iterdir())
+    [tagged] = [n for n in names if n != "small-seed2.nc"]
+    assert len(names) == 2 and re.fullmatch(r"small-seed2-set-[0-9a-f]{8}\.nc", tagged)
+    with xr.open_dataset(folder / tagged) as ds:
+        assert json.loads(ds.attrs["overrides"]) == {"enforcement.fine": 3.0,
+                                                     "propaganda.reach": 0.0}
+    # the same overrides in another order and spelling name the same file
+    b = popsim("run", "small.toml", "--seed", "2", "--no-plot", "--set", "propaganda.reach=0.0",
+               "--set", "enforcement.fine=3.0", cwd=tmp_path)
+    assert b.returncode == 0 and sorted(p.name for p in folder.iterdir()) == names
+    assert "-set-<hash>" in popsim("run", "--help").stdout.replace("\n", " ")
+
+
+# ------------------------------------------------------------------------------------------------
+# a light command line (issue 11)
+
+
+@pytest.mark.parametrize("argv, heavy", [
+    (["--version"], ["mesa", "xarray", "numpy", "pydantic", "popsim.model", "popsim.scenario"]),
+    (["--help"], ["mesa", "xarray", "numpy", "pydantic", "popsim.model", "popsim.scenario"]),
+    (["compare", "--help"], ["mesa", "xarray", "numpy", "popsim.model", "popsim.scenario"]),
+    (["scenarios"], ["mesa", "xarray", "popsim.model", "popsim.api", "matplotlib"]),
+])
+def test_light_commands_do_not_import_the_model(argv, heavy):
+    code = ("import sys, json\nfrom popsim.cli import main\ntry:\n    main(sys.argv[1:])\n"
+            "except SystemExit:\n    pass\n"
+            "print('MODULES', json.dumps(sorted(sys.modules)), file=sys.stderr)")
+    r = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                       timeout=120)
+    line = next(x for x in r.stderr.splitlines() if x.startswith("MODULES "))
+    loaded = set(json.loads(line[len("MODULES "):]))
+    assert not [m for m in heavy if m in loaded]
+
+
+def test_parser_defaults_agree_with_the_library():
+    assert DEFAULT_SCENARIO_NAME == DEFAULT_SCENARIO
+    parser = build_parser()
+    args = parser.parse_args(["run"])
+    assert args.scenario == DEFAULT_SCENARIO and args.yes is False
+    args = parser.parse_args(["app", "--allow-host", "classroom:8765"])
+    assert args.scenario == DEFAULT_SCENARIO and args.allow_host == ["classroom:8765"]
+    assert parser.parse_args(["compare", "county"]).baseline is None

@@ -1,4 +1,4 @@
-"""Tests of the scenario library and ``popsim compare`` (issue 4).
+"""Tests of the scenario library and ``popsim compare`` (issue 4; the baseline's context, issue 10).
 
 The statistical checks share one comparison (:func:`planner_runs`): eight scenarios, shortened
 runs (2000-2010, a 20-year burn-in, fewer women than the county) and ``R`` replicates with common
@@ -20,12 +20,16 @@ import xarray as xr
 
 import popsim
 from popsim.cli import main
-from popsim.experiments.compare import (COLUMNS, compare, load_comparison, planner_table, quantile_interval,
-                            unpaired_interval)
-from popsim.reports.compare_report import format_csv, format_markdown, format_terminal, write_outputs
-from popsim.scenario.year import YearParams
-from popsim.scenario import ScenarioError, available_scenarios, load_scenario, scenario_to_dict
+from popsim.errors import InputError
+from popsim.experiments.compare import (COLUMNS, compare, context_differences, context_paths,
+                                        levers_off, load_comparison, planner_table,
+                                        quantile_interval, unpaired_interval)
 from popsim.model.streams import replicate_seeds
+from popsim.reports.compare_report import (format_csv, format_markdown, format_terminal,
+                                           write_outputs)
+from popsim.scenario import (ScenarioError, available_scenarios, iter_params, load_scenario,
+                             scenario_to_dict)
+from popsim.scenario.year import YearParams
 
 LIBRARY = ["propaganda_only", "incentives_only", "crackdown_only", "registration_only",
            "comprehensive", "crackdown_no_cross_region", "small_family_incentive",
@@ -56,7 +60,8 @@ def _assert_positive(d: np.ndarray, what: str, k: float = 3.0) -> None:
 def planner_runs() -> xr.Dataset:
     names = SINGLE_MEASURES + ["comprehensive", "small_family_incentive",
                                "accountability_pressure"]
-    return compare(names, replicates=REPLICATES, seed=SEED, overrides=SHORT, workers=2)
+    return compare(names, replicates=REPLICATES, seed=SEED, baseline="baseline", overrides=SHORT,
+                   workers=2)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -177,9 +182,12 @@ def test_replicates_use_common_seeds_and_equal_single_runs():
     ds = compare(["crackdown_only"], replicates=2, seed=7, overrides=TINY, workers=1)
     seeds = replicate_seeds(7, 2)
     assert list(ds["seed"].values) == seeds
-    assert list(ds["scenario"].values) == ["baseline", "crackdown_only"]
-    for name in ("baseline", "crackdown_only"):
-        single = popsim.run(name, seed=seeds[1], overrides=TINY)
+    # without --baseline the baseline is the first scenario with its measures off
+    assert list(ds["scenario"].values) == ["crackdown_only_no_measures", "crackdown_only"]
+    derived = levers_off(load_scenario("crackdown_only", TINY))
+    for name, scenario in (("crackdown_only_no_measures", derived),
+                           ("crackdown_only", load_scenario("crackdown_only", TINY))):
+        single = popsim.run(scenario, seed=seeds[1])
         part = ds.sel(scenario=name, replicate=1, drop=True)[list(single.data_vars)]
         part = part.drop_vars([c for c in part.coords if c not in single.coords])
         xr.testing.assert_equal(part, single)
@@ -192,7 +200,8 @@ def test_comparison_is_reproducible_on_every_executor():
 
 
 def test_planner_table_shape_and_baseline_blank():
-    ds = compare(["comprehensive", "baseline"], replicates=3, seed=5, overrides=TINY, workers=1)
+    ds = compare(["comprehensive", "baseline"], replicates=3, seed=5, baseline="baseline",
+                 overrides=TINY, workers=1)
     assert list(ds["scenario"].values) == ["baseline", "comprehensive"]  # listed once, first
     table = planner_table(ds)
     assert set(table.data_vars) == {c.key for c in COLUMNS}
@@ -222,14 +231,101 @@ def test_write_outputs_roundtrip(tmp_path):
 
 
 def test_bad_input_in_the_api():
-    with pytest.raises(ScenarioError, match="at least 1"):
+    with pytest.raises(InputError, match="at least 1"):
         compare(["comprehensive"], replicates=0)
+    with pytest.raises(InputError, match="seed = -1 is below the lower bound 0"):
+        compare(["comprehensive"], replicates=1, seed=-1)
     with pytest.raises(ScenarioError, match="embedded scenarios: .*comprehensive"):
         load_comparison(["comprehensiv"])
-    with pytest.raises(ScenarioError, match="different years"):
-        load_comparison([load_scenario("comprehensive", {"run.end_year": 2010})])
+    with pytest.raises(ScenarioError, match="run.end_year: 2020 in 'comprehensive_no_measures' "
+                                            "vs 2010 in 'short'"):
+        load_comparison(["comprehensive",
+                         load_scenario("comprehensive", {"run.end_year": 2010, "name": "short"})])
     with pytest.raises(ScenarioError, match="two different scenarios are named 'baseline'"):
-        load_comparison([load_scenario("comprehensive", {"name": "baseline"})])
+        load_comparison(["baseline", load_scenario("comprehensive", {"name": "baseline"})])
+
+
+# ------------------------------------------------------------------------------------------------
+# the baseline shares the county (issue 10: a custom county against the embedded baseline gave a
+# wrong "averted" figure)
+
+
+def test_levers_off_switches_every_measure_and_keeps_the_county():
+    county = load_scenario("county")
+    off = levers_off(county)
+    assert off.name == "county_no_measures"
+    for p in iter_params():
+        if p.section_kind == "lever" and p.off is not None:
+            assert off.get(p.path) == p.off, p.path
+        else:
+            assert off.get(p.path) == county.get(p.path), p.path
+    assert context_differences(county, off) == []
+
+
+def test_embedded_county_and_baseline_share_the_context():
+    county, baseline = load_scenario("county"), load_scenario("baseline")
+    assert context_differences(county, baseline) == []
+    assert "run.households" in context_paths() and "population.townships" in context_paths()
+    assert "run.seed" not in context_paths()
+    assert not any(p.startswith(("enforcement.inspections", "policy.")) for p in context_paths())
+    # 'baseline' is county with the measures off, up to a lever that has no 'off' value (cross-
+    # region cooperation, which acts only on cases found by the measures)
+    off = levers_off(county)
+    differ = [p.path for p in iter_params() if off.get(p.path) != baseline.get(p.path)]
+    assert differ == ["enforcement.cross_region_cooperation"]
+
+
+def test_a_listed_scenario_without_measures_is_the_baseline():
+    assert [s.name for s in load_comparison(["baseline", "comprehensive"])] == \
+        ["baseline", "comprehensive"]
+    # comprehensive's own no-measures twin is derived, and 'baseline' is one more scenario
+    assert [s.name for s in load_comparison(["comprehensive", "baseline"])] == \
+        ["comprehensive_no_measures", "comprehensive", "baseline"]
+
+
+def test_scenarios_of_another_county_are_refused():
+    with pytest.raises(ScenarioError, match="son_preference.rural_shift: 0.25 in "
+                                            "'county_no_measures' vs 0.0 in 'no_son_preference'"):
+        load_comparison(["county", "no_son_preference"])
+
+
+def _my_county(tmp_path: Path) -> Path:
+    f = tmp_path / "my_county.toml"
+    f.write_text('name = "my_county"\ndescription = "A small county of 8 townships."\n'
+                 'extends = "county"\n[run]\nhouseholds = 2000\nend_year = 2003\n'
+                 'burn_in_years = 10\n[population]\ntownships = 8\n'
+                 '[enforcement]\ninspections_per_month = 20.0\n', encoding="utf-8")
+    return f
+
+
+def test_cli_custom_county_gets_a_baseline_of_the_same_county(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    code, stdout, err = _cli(["compare", str(_my_county(tmp_path)), "--replicates", "2",
+                              "--seed", "3", "--workers", "1", "--out", str(out)], capsys)
+    assert code == 0, err
+    assert "baseline 'my_county_no_measures' ('my_county' with every measure off" in stdout
+    with xr.open_dataset(out / "compare.nc") as ds:
+        assert list(ds["scenario"].values) == ["my_county_no_measures", "my_county"]
+        assert ds.attrs["baseline"] == "my_county_no_measures"
+        assert ds.attrs["households"] == 2000 and ds.sizes["township"] == 8
+        base_toml = str(ds["toml"].values[0])
+    base_file = tmp_path / "base.toml"
+    base_file.write_text(base_toml, encoding="utf-8")
+    base = load_scenario(base_file)
+    assert base.run.households == 2000 and base.population.townships == 8
+    assert base.enforcement.inspections_per_month == 0.0 and base.registration.coverage == 0.0
+    assert "with every measure off" in (out / "compare.md").read_text(encoding="utf-8")
+
+
+def test_cli_custom_county_against_the_embedded_baseline_is_refused(tmp_path, capsys):
+    code, stdout, err = _cli(["compare", str(_my_county(tmp_path)), "--baseline", "baseline",
+                              "--out", str(tmp_path / "x")], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "'my_county' is not the same county as the baseline 'baseline'" in err
+    assert "run.households: 65669 in 'baseline' vs 2000 in 'my_county'" in err
+    assert "population.townships: 16 in 'baseline' vs 8 in 'my_county'" in err
+    assert "run.end_year: 2020 in 'baseline' vs 2003 in 'my_county'" in err
+    assert "run/s" not in err and not (tmp_path / "x").exists()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -249,9 +345,12 @@ def test_cli_writes_all_four_files(tmp_path):
         assert (out / name).stat().st_size > 0
     assert "popsim compare" in proc.stderr and "6/6" in proc.stderr  # the progress bar
     assert "averted (run)" in proc.stdout and str(out / "compare.png") in proc.stdout
+    # the table's header says which baseline was used and where it came from
+    assert "baseline 'comprehensive_no_measures' ('comprehensive' with every measure off" \
+        in proc.stdout
     with xr.open_dataset(out / "compare.nc") as ds:
         assert dict(ds.sizes)["scenario"] == 3 and dict(ds.sizes)["replicate"] == 2
-        assert ds.attrs["baseline"] == "baseline"
+        assert ds.attrs["baseline"] == "comprehensive_no_measures"
 
 
 def _cli(argv, capsys):
@@ -281,7 +380,8 @@ def test_cli_refuses_replicates_below_one(capsys, tmp_path, value):
 @pytest.mark.parametrize("body, message", [
     ('extends = "comprehensive"\n[enforcement]\ndetection = 2.0\n', "above the upper bound"),
     ('extends = "comprehensive"\n[enforcment]\nfine = 1.0\n', "did you mean 'enforcement'"),
-    ('extends = "comprehensive"\n[run]\nend_year = 2015\n', "different years"),
+    ('extends = "comprehensive"\n[run]\nend_year = 2015\n',
+     "run.end_year: 2020 in 'comprehensive_no_measures' vs 2015 in 'bad'"),
 ])
 def test_cli_reports_invalid_scenario_before_any_run(capsys, tmp_path, body, message):
     bad = tmp_path / "bad.toml"

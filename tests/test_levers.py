@@ -5,8 +5,11 @@ not noise; an effect passes only if its mean paired difference exceeds three sta
 """
 
 import numpy as np
+import pytest
 
 from conftest import assert_paired_increase, paired, srb_of
+
+pytestmark = pytest.mark.slow  # paired runs over several seeds (still run by default)
 
 SEEDS = range(6)
 

@@ -1,4 +1,10 @@
-"""The model as a whole: invariants, reproducibility, limits and the calibration targets."""
+"""The model as a whole: invariants, reproducibility, limits, the calibration targets, the step
+order, and the Mesa conventions (``running``, keyword levers, ``batch_run``)."""
+
+import ast
+import inspect
+import re
+import textwrap
 
 import mesa
 import numpy as np
@@ -6,10 +12,11 @@ import pytest
 import xarray as xr
 
 import popsim
+from popsim.errors import ScenarioError
 from popsim.model.clinics import Clinic
 from popsim.model.enforcement import EnforcementOffice
 from popsim.model.households import DONE, HELD, PREGNANT, TRYING, WAITING
-from popsim.model.model import PopSimModel
+from popsim.model.model import REPORTERS, PopSimModel
 
 from conftest import run_cached, srb_of
 
@@ -84,6 +91,7 @@ def _pooled_srb_interval(datasets, parity=None, z=2.58):
     return 100 * lo / (1 - lo), 100 * hi / (1 - hi), m + f
 
 
+@pytest.mark.slow
 def test_no_son_preference_gives_the_natural_srb_at_every_parity():
     runs = [run_cached("no_son_preference", s) for s in (1, 2, 3)]
     natural = runs[0].attrs["natural_srb"]
@@ -94,6 +102,7 @@ def test_no_son_preference_gives_the_natural_srb_at_every_parity():
                                     f"from {n:.0f} births excludes {natural}"
 
 
+@pytest.mark.slow
 def test_baseline_srb_is_high_and_rises_with_birth_order():
     runs = [run_cached("baseline", s, run__end_year=2004) for s in (1, 2)]
     years = slice(2000, 2004)
@@ -107,6 +116,7 @@ def test_baseline_srb_is_high_and_rises_with_birth_order():
                            f"above parity 1 ({float(srb.sel(parity='1')):.1f})"
 
 
+@pytest.mark.slow
 def test_county_reported_srb_in_the_reports_band_while_baseline_stays_high():
     county = [run_cached("county", s) for s in (1, 2)]
     base = [run_cached("baseline", s) for s in (1, 2)]
@@ -157,3 +167,93 @@ def test_case_ledger_records_the_source_of_every_case():
         if clinic.row in caught:
             assert clinic.cases > 0 and clinic.fines_paid > 0
         assert 0.0 <= clinic.risk_belief <= 1.0
+
+
+# ------------------------------------------------------------------------------------------------
+# the step: one list of phases, written once
+
+
+def _docstring_phases() -> list[str]:
+    """The phase names of the step docstring (``N. **Name**``), as method names."""
+    names = re.findall(r"^\s*\d+\. \*\*([^*]+)\*\*", inspect.getdoc(PopSimModel.step), flags=re.M)
+    return ["_" + re.sub(r"[^a-z]+", "_", n.lower()).strip("_") for n in names]
+
+
+def _called_phases() -> list[str]:
+    """The ``self._phase()`` calls in the body of ``PopSimModel.step``, in order."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(PopSimModel.step)))
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+             and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
+             and n.func.value.id == "self" and n.func.attr.startswith("_")]
+    return [c.func.attr for c in sorted(calls, key=lambda c: (c.lineno, c.col_offset))]
+
+
+def test_step_calls_the_phases_of_its_docstring_in_order():
+    phases = _docstring_phases()
+    assert len(phases) == 15  # 6 yearly, 9 monthly
+    assert _called_phases() == phases
+    doc = inspect.getdoc(PopSimModel.step)
+    assert doc.index("In January") < doc.index("**Year values**") < doc.index("Then every month")
+    assert doc.index("Then every month") < doc.index("**Policy schedule**")
+
+
+def test_running_turns_false_at_the_end_and_stops_a_mesa_loop():
+    model = PopSimModel("county", seed=2, overrides=SMALL)
+    assert model.running
+    while model.running:
+        model.step()
+    assert model.finished and model.t == model.t_end
+    months = (model.config.run.end_year - model.first_year + 1) * 12
+    assert model.steps == months
+    assert len(model.datacollector.model_vars["births"]) == months
+    ds = model.dataset()
+    assert model.datacollector.model_vars["births"][-1] == float(ds["births"].sum())
+    assert model.datacollector.model_vars["year"][-1] == model.config.run.end_year
+    assert set(model.datacollector.model_vars) == set(REPORTERS)
+
+
+def test_levers_as_keyword_arguments_dotted_or_double_underscore():
+    dotted = PopSimModel(scenario="county", seed=1, **{"enforcement.inspections_per_month": 20})
+    assert dotted.config.enforcement.inspections_per_month == 20
+    under = PopSimModel("county", 1, enforcement__inspections_per_month=20)
+    assert under.config == dotted.config
+    flat = PopSimModel("county", 1, overrides={"enforcement.inspections_per_month": 20})
+    assert flat.config == dotted.config
+    # keyword levers win over the overrides mapping; a Scenario object is taken as it is
+    both = PopSimModel(popsim.load_scenario("county"), 1, overrides={"enforcement.fine": 1.0},
+                       enforcement__fine=2.0)
+    assert both.config.enforcement.fine == 2.0
+    assert PopSimModel(dotted.config).config is dotted.config
+    with pytest.raises(ScenarioError, match="did you mean 'enforcement.inspections_per_month'"):
+        PopSimModel("county", 1, enforcement__inspection_per_month=20)
+
+
+def test_model_with_keyword_levers_gives_the_run_of_the_same_overrides(tmp_path):
+    model = PopSimModel("county", 5, **{k.replace(".", "__"): v for k, v in SMALL.items()})
+    model.run_to_end()
+    xr.testing.assert_identical(model.dataset(), popsim.run("county", seed=5, overrides=SMALL))
+    path = tmp_path / "mine.toml"
+    path.write_text('extends = "county"\n[run]\nhouseholds = 4000\nend_year = 2006\n'
+                    'burn_in_years = 20\n')
+    assert PopSimModel(path, 5).config.run == model.config.run
+
+
+def test_mesa_batch_run_with_dotted_lever_names():
+    tiny = {"scenario": "county", "seed": 1, "run.households": 600, "run.start_year": 2000,
+            "run.end_year": 2001, "run.burn_in_years": 2}
+    rows = mesa.batch_run(PopSimModel, parameters={**tiny, "enforcement.inspections_per_month":
+                                                   [0.0, 40.0]},
+                          iterations=1, max_steps=10_000, number_processes=1,
+                          display_progress=False)
+    assert len(rows) == 2
+    for row in rows:
+        assert row["Step"] == 4 * 12 - 1  # the last month collected: every month was run
+        lever = row["enforcement.inspections_per_month"]
+        ds = popsim.run("county", seed=1, overrides={
+            **{k: v for k, v in tiny.items() if k not in ("scenario", "seed")},
+            "enforcement.inspections_per_month": lever})
+        assert row["births"] == float(ds["births"].sum())
+        assert row["cases"] == float(ds["cases"].sum())
+        assert row["year"] == 2001
+    no, yes = sorted(rows, key=lambda r: r["enforcement.inspections_per_month"])
+    assert no["cases"] == 0 < yes["cases"]

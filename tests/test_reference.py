@@ -25,6 +25,8 @@ import popsim
 from popsim.model.streams import replicate_seeds
 from reference_model import run_reference
 
+pytestmark = pytest.mark.slow  # 16 seeds of the one-agent-per-household reference
+
 SCENARIO = "baseline"
 SETTINGS = {"population.townships": 1, "run.start_year": 1985, "run.end_year": 2015,
             "run.burn_in_years": 20}

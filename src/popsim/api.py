@@ -15,7 +15,6 @@ from typing import Any
 import xarray as xr
 
 from .model.model import PopSimModel
-from .scenario.loader import load_scenario
 from .scenario.parameters import Scenario
 
 __all__ = ["run"]
@@ -28,8 +27,6 @@ def run(scenario: Scenario | str | Path = "county", seed: int | None = None,
     ``scenario`` is a :class:`Scenario`, an embedded name or a TOML path; ``seed`` defaults to
     ``scenario.run.seed``; ``overrides`` as in :func:`popsim.load_scenario`.
     """
-    if not isinstance(scenario, Scenario) or overrides:
-        scenario = load_scenario(scenario, overrides)
-    model = PopSimModel(scenario, seed)
+    model = PopSimModel(scenario, seed, overrides=overrides)
     model.run_to_end()
     return model.dataset()

@@ -17,8 +17,10 @@ Read the package in this order:
 - :mod:`popsim.app.controls`   the controls, generated from :mod:`popsim.schema` (Solara)
 - :mod:`popsim.app.page`       the page (Solara ``Page`` component) and its event handlers
 - :mod:`popsim.app.server`     the ``popsim app`` command: serve the page on localhost, offline
+- :mod:`popsim.app.guard`      the ASGI middleware in front of Solara: refuse foreign hosts
+  (DNS rebinding) and malformed requests with one log line, never a traceback
 
-Only :mod:`~popsim.app.controls`, :mod:`~popsim.app.page` and the serving path of
-:mod:`~popsim.app.server` import Solara, which comes with the ``app`` extra
+Only :mod:`~popsim.app.controls`, :mod:`~popsim.app.page`, :mod:`~popsim.app.guard` and the
+serving path of :mod:`~popsim.app.server` import Solara, which comes with the ``app`` extra
 (``pip install 'popsim[app]'``).
 """

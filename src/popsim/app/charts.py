@@ -8,7 +8,8 @@ A :class:`~popsim.app.views.Panel` says what a chart shows; this module only dra
   time; a matplotlib PNG of the same views took about a second per year on a 2-core machine.
   Animation is off, so a chart shows the new year at once (and a screenshot is deterministic).
 - :func:`figure` draws panels side by side on a ``matplotlib.figure.Figure`` (no pyplot state)
-  for the notebook and for saved images; :func:`save_png` writes one atomically.
+  for the notebook (:func:`to_png`) and for saved images (:func:`popsim.io.save_figure` writes
+  one atomically).
 
 Both draw the same series, colours, reference line and axis range, so what a class sees in the
 browser and in the notebook agree.
@@ -18,17 +19,15 @@ from __future__ import annotations
 
 import io
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..io import atomic_path
 from .views import NATURAL_COLOUR, Panel
 
-__all__ = ["echarts_option", "figure", "to_png", "save_png"]
+__all__ = ["echarts_option", "figure", "to_png"]
 
 
 def _clean(values: tuple[float, ...]) -> list[float | None]:
@@ -155,9 +154,3 @@ def to_png(fig: Figure, dpi: int = 90) -> bytes:
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
 
-
-def save_png(fig: Figure, dest: str | Path, dpi: int = 100) -> Path:
-    """Write the figure as a PNG, atomically."""
-    with atomic_path(dest) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi)
-    return Path(dest)

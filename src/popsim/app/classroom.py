@@ -66,7 +66,6 @@ HOUSEHOLDS = 10_000
 #: The app's upper limit: at 100,000 households a new run takes about 4 s to burn in. Full-size
 #: and national runs belong to ``popsim run`` and sweeps, not to a classroom page.
 MAX_HOUSEHOLDS = 100_000
-MONTHS_PER_YEAR = 12
 
 
 def switch_at(old: Any, new: Any, first_year: int, year: int) -> Any:

@@ -14,8 +14,12 @@ way Solara documents self-hosting (``SOLARA_APP`` names the page, the ASGI app i
 - Production mode (no check-in frame to solara.dev), no telemetry, no version check.
 
 The page is built for one machine (a teacher's laptop or a classroom server): the default host
-is 127.0.0.1. Bad arguments (an unknown scenario, a port in use, a missing ``app`` extra) are one
-message and exit code 2, like every ``popsim`` command.
+is 127.0.0.1, and only requests that name this server in their ``Host`` header are served
+(:func:`allowed_hosts`, checked by :class:`popsim.app.guard.RequestGuard` against DNS
+rebinding); ``--allow-host`` adds a name, for a classroom that reaches the server by the
+machine's name or through a forwarded port. Bad arguments (an unknown scenario, a port in use, a
+bad ``--allow-host``, a missing ``app`` extra) are one message and exit code 2, like every
+``popsim`` command.
 """
 
 from __future__ import annotations
@@ -24,17 +28,20 @@ import argparse
 import errno
 import os
 import socket
-import sys
 import warnings
+from collections.abc import Iterable
 from importlib.util import find_spec
+from urllib.parse import urlsplit
 
 from ..scenario.loader import DEFAULT_SCENARIO, available_scenarios, load_scenario
 
-__all__ = ["add_parser", "cmd_app", "PAGE_MODULE", "serve"]
+__all__ = ["add_parser", "allowed_hosts", "cmd_app", "LOCAL_NAMES", "PAGE_MODULE", "serve"]
 
 #: The module whose ``Page`` component Solara serves.
 PAGE_MODULE = "popsim.app.page"
 DEFAULT_PORT = 8765
+#: Names of this machine that a browser on it may use, whatever address the server listens on.
+LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -51,6 +58,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"TCP port (default: {DEFAULT_PORT}; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME[:PORT]",
+                   help="also answer requests addressed to NAME (the server's port unless "
+                        "given), e.g. the machine's name on a classroom network; repeatable. "
+                        "Other names are refused (DNS rebinding)")
     p.set_defaults(func=cmd_app)
 
 
@@ -82,6 +93,40 @@ def _bind_check(host: str, port: int) -> int:
         return s.getsockname()[1]
 
 
+def _host_value(name: str, port: int) -> set[str]:
+    """The ``Host`` header values a browser sends for ``name`` at ``port`` (lower case, an IPv6
+    address in brackets, no port for the default port 80)."""
+    name = name.lower()
+    if ":" in name and not name.startswith("["):
+        name = f"[{name}]"
+    return {f"{name}:{port}", name} if port == 80 else {f"{name}:{port}"}
+
+
+def _extra_host(value: str, port: int) -> set[str]:
+    """The ``Host`` values of one ``--allow-host`` value (``NAME`` or ``NAME:PORT``)."""
+    bad = (f"--allow-host {value!r} is not a host name or address with an optional port (e.g. "
+           f"classroom-pc, classroom-pc:8765 or [fe80::1]:8765)")
+    try:
+        parts = urlsplit(f"//{value}")
+        name, extra_port = parts.hostname, parts.port
+    except ValueError as e:
+        raise _usage_error(f"{bad}: {e}") from None
+    if not name or parts.username is not None or parts.path or parts.query or parts.fragment \
+            or any(c.isspace() for c in value):
+        raise _usage_error(bad)
+    return _host_value(name, port if extra_port is None else extra_port)
+
+
+def allowed_hosts(host: str, port: int, extra: Iterable[str] = ()) -> frozenset[str]:
+    """The exact ``Host`` header values the server answers: the address it listens on
+    (``host``), this machine's :data:`LOCAL_NAMES`, each at ``port``, and each ``--allow-host``
+    value of ``extra`` (``NAME`` or ``NAME:PORT``, the server's port when none is given).
+    """
+    names = (host, *LOCAL_NAMES)
+    return frozenset().union(*(_host_value(n, port) for n in names),
+                             *(_extra_host(v, port) for v in extra))
+
+
 def _offline_environment(host: str, port: int, scenario: str) -> None:
     """Settings Solara reads from the environment when it is imported: set before that."""
     os.environ["SOLARA_APP"] = PAGE_MODULE
@@ -98,17 +143,21 @@ def _offline_environment(host: str, port: int, scenario: str) -> None:
     os.environ["POPSIM_APP_SCENARIO"] = scenario
 
 
-def serve(scenario: str, host: str, port: int) -> None:
-    """Serve the app until interrupted (blocking)."""
+def serve(scenario: str, host: str, port: int, allowed: frozenset[str]) -> None:
+    """Serve the app until interrupted (blocking), answering only requests whose ``Host`` is in
+    ``allowed`` (:func:`allowed_hosts`)."""
     _offline_environment(host, port, scenario)
     import uvicorn
+    from solara.server.starlette import app as solara_app  # reads the environment set above
+
+    from .guard import RequestGuard
 
     # Solara warns on every page load that a session cookie cannot be SameSite=None over
     # plain http on a host other than "localhost"; that matters only for embedding the page in
     # an iframe on another site, which this app does not do.
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https",
                             category=UserWarning)
-    config = uvicorn.Config("solara.server.starlette:app", host=host, port=port,
+    config = uvicorn.Config(RequestGuard(solara_app, allowed), host=host, port=port,
                             log_level="warning", access_log=False, lifespan="on")
     uvicorn.Server(config).run()
 
@@ -123,10 +172,14 @@ def cmd_app(args: argparse.Namespace) -> int:
     if missing:
         raise _usage_error(f"the app needs its optional dependencies ({', '.join(missing)} "
                            f"missing): pip install 'popsim[app]'")
+    allowed_hosts(args.host, args.port, args.allow_host)  # a bad --allow-host: before binding
     port = _bind_check(args.host, args.port)
+    allowed = allowed_hosts(args.host, port, args.allow_host)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"popsim app: scenario '{args.scenario}' at http://{shown}:{port}/ "
           f"(Ctrl-C to stop)", flush=True)
-    sys.stdout.flush()
-    serve(args.scenario, args.host, port)
+    if args.host in ("0.0.0.0", "::"):
+        print("popsim app: other machines must use a name given with --allow-host (the "
+              "machine's name or address); other names are refused", flush=True)
+    serve(args.scenario, args.host, port, allowed)
     return 0

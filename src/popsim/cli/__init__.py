@@ -1,8 +1,14 @@
 """The ``popsim`` command.
 
-Sub-commands: ``run``, ``scenarios``, ``show``, ``validate``, ``params``. Input errors (a bad
-scenario file, key or value, an unknown name) print one clear message and exit with code 2, never
-a traceback. Parameter help is generated from :mod:`popsim.schema`.
+Sub-commands: ``run``, ``scenarios``, ``show``, ``validate``, ``params`` (here), ``compare``
+(:mod:`popsim.cli.compare`), the sweep commands (:mod:`popsim.cli.sweep`) and ``app``
+(:mod:`popsim.cli.app`). Input errors (a bad scenario file, key or value, an unknown name, an
+argument out of range, an output path that cannot be written) print one clear message and exit
+with code 2, never a traceback, and are found before any run starts. Parameter help is generated
+from :mod:`popsim.scenario.parameters`.
+
+Building the parser imports only argparse-level modules: ``popsim --version`` and ``--help``
+import neither Mesa, xarray, numpy nor the schema; each command imports what it needs.
 """
 
 from __future__ import annotations
@@ -12,31 +18,47 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import EXIT_USAGE, InputError, UsageError
-from ..scenario.loader import (DEFAULT_SCENARIO, available_scenarios, load_scenario,
-                       scenario_to_toml)
-from ..scenario.schema import Schedule
-from ..scenario.parameters import SECTIONS, iter_params
-from .common import add_scenario_args
+from .common import (RESULTS_DIR, add_scenario_args, add_yes_arg, check_file, check_folder,
+                     check_inside, overrides_json, overrides_tag)
 
-__all__ = ["main", "build_parser", "UsageError"]
+if TYPE_CHECKING:
+    from ..scenario.parameters import Scenario
 
+__all__ = ["main", "build_parser", "params_reference"]
 
 
 # ------------------------------------------------------------------------------------------------
 # run
 
 
-def _output_paths(out: str | None, name: str, seed: int) -> tuple[Path, Path]:
-    stem = f"{name}-seed{seed}"
+def _output_paths(out: str | None, scenario: Scenario, seed: int, overrides: list[str],
+                  plot: bool) -> tuple[Path, Path]:
+    """The dataset and figure paths of ``popsim run``, checked before the run starts.
+
+    Default ``results/<name>/<name>-seed<N>[-set-<hash>].nc``; ``--out X.nc`` is that file,
+    ``--out DIR`` that folder. The folder is created and must be writable; the output must stay
+    inside ``results/`` or the ``--out`` folder (the scenario's name is a safe path component,
+    checked at load); an existing path of the wrong kind is refused.
+    """
+    name = scenario.name
+    stem = f"{name}-seed{seed}{overrides_tag(scenario, overrides)}"
     if out is None:
-        nc = Path("results") / name / f"{stem}.nc"
+        root, nc, what = Path(RESULTS_DIR), Path(RESULTS_DIR) / name / f"{stem}.nc", "output"
     elif out.endswith(".nc"):
-        nc = Path(out)
+        nc, what = Path(out), "--out"
+        root = nc.parent
     else:
-        nc = Path(out) / f"{stem}.nc"
-    return nc, nc.with_suffix(".png")
+        root, what = Path(out), "--out"
+        nc = root / f"{stem}.nc"
+    check_folder(nc.parent, what)
+    check_inside(nc, root, what)
+    png = nc.with_suffix(".png")
+    for path in (nc, png) if plot else (nc,):
+        check_file(path, what)
+    return nc, png
 
 
 def _table(ds) -> str:
@@ -54,20 +76,33 @@ def _table(ds) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from ..scenario.loader import check_seed, load_scenario, parse_overrides
+    from ..workload import check_workload, estimate, run_months
+
+    seed = None if args.seed is None else check_seed(args.seed, "--seed")
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    seed = scenario.run.seed if seed is None else seed
+    r = scenario.run
+    check_workload(estimate(1, r.households, run_months(r.start_year, r.end_year,
+                                                        r.burn_in_years)),
+                   yes=args.yes, what=f"this run of '{scenario.name}'")
+    nc, png = _output_paths(args.out, scenario, seed, args.overrides, plot=not args.no_plot)
+
     from ..api import run
     from ..io import write_netcdf
     from ..reports.plotting import save_srb_figure
 
-    scenario = load_scenario(args.scenario, args.overrides)
-    seed = scenario.run.seed if args.seed is None else args.seed
-    nc, png = _output_paths(args.out, scenario.name, seed)
     start = time.perf_counter()
     ds = run(scenario, seed)
     elapsed = time.perf_counter() - start
+    parsed = parse_overrides(args.overrides)
+    if parsed:
+        ds.attrs["overrides"] = overrides_json(scenario, parsed)
     write_netcdf(ds, nc)
     if not args.no_plot:
         save_srb_figure(ds, png)
-    print(f"popsim {scenario.name}: {scenario.run.households:,} households, "
+    print(f"popsim {scenario.name}: {r.households:,} households, "
           f"{int(ds.year[0])}-{int(ds.year[-1])}, seed {seed} ({elapsed:.1f} s)")
     print(_table(ds))
     print(f"\ndataset: {nc}")
@@ -81,6 +116,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
+    from ..scenario.loader import available_scenarios
+
     items = available_scenarios()
     width = max(map(len, items))
     for name, desc in items.items():
@@ -89,6 +126,8 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def _fmt_value(v) -> str:
+    from ..scenario.schema import Schedule
+
     if isinstance(v, Schedule):
         pts = ", ".join(f"{int(y) if float(y).is_integer() else y}: {val}"
                         for y, val in zip(v.years, v.values))
@@ -99,6 +138,9 @@ def _fmt_value(v) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from ..scenario.loader import load_scenario, scenario_to_toml
+    from ..scenario.parameters import SECTIONS, iter_params
+
     scenario = load_scenario(args.scenario, args.overrides)
     if args.toml:
         print(scenario_to_toml(scenario), end="")
@@ -115,6 +157,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from ..scenario.loader import load_scenario
+
     for path in args.files:
         s = load_scenario(path)
         print(f"{path}: ok (scenario '{s.name}', {s.run.start_year}-{s.run.end_year}, "
@@ -124,6 +168,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def params_reference(markdown: bool = False, section: str | None = None) -> str:
     """The parameter reference generated from the schema (terminal text or Markdown)."""
+    from ..scenario.parameters import SECTIONS, iter_params
+
     out = []
     for sname, cls in SECTIONS.items():
         if section and sname != section:
@@ -154,6 +200,8 @@ def params_reference(markdown: bool = False, section: str | None = None) -> str:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
+    from ..scenario.parameters import SECTIONS
+
     if args.section and args.section not in SECTIONS:
         raise UsageError(f"no section '{args.section}'; sections: {', '.join(SECTIONS)}")
     print(params_reference(markdown=args.markdown, section=args.section))
@@ -171,14 +219,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"popsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("run", help="run one scenario and write a dataset and a figure",
-                       description="Run one scenario; write results/<scenario>/"
-                                   "<scenario>-seed<N>.nc and a PNG beside it.")
+    p = sub.add_parser(
+        "run", help="run one scenario and write a dataset and a figure",
+        description=f"Run one scenario; write {RESULTS_DIR}/<scenario>/<scenario>-seed<N>.nc "
+                    f"and a PNG beside it. With --set the file name also carries a short hash "
+                    f"of the overrides (<scenario>-seed<N>-set-<hash>.nc, the overrides in the "
+                    f"dataset's 'overrides' and 'scenario_toml' attrs), so that it never "
+                    f"replaces the plain run's output. The seed, the output path and the size "
+                    f"of the run are checked before it starts.")
     add_scenario_args(p)
-    p.add_argument("--seed", type=int, default=None, help="root seed (default: run.seed)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="root seed, 0 to 2**63-1 (default: run.seed)")
     p.add_argument("--out", default=None,
-                   help="output .nc file or folder (default: results/<scenario>/)")
+                   help=f"output .nc file, or folder (created if needed; default: "
+                        f"{RESULTS_DIR}/<scenario>/)")
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    add_yes_arg(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("scenarios", help="list the embedded scenarios")
@@ -198,10 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", action="store_true", help="as Markdown tables")
     p.set_defaults(func=cmd_params)
 
-    # Sub-commands defined in other modules: each exposes add_parser(sub); one line per module.
-    # --- more sub-commands ---
-    from ..app import server as app_server
-    app_server.add_parser(sub)
+    # Sub-commands defined in other modules: each exposes add_parser(sub), which imports only
+    # argparse-level things (each command imports its work lazily); one line per module.
+    from . import app as app_cli
+    app_cli.add_parser(sub)
     from . import sweep as sweep_cli
     sweep_cli.add_parser(sub)
     from . import compare as compare_cli

@@ -12,15 +12,22 @@ the runs in one table (:data:`COLUMNS`). :func:`compare` returns ONE ``xarray.Da
   those averted against the baseline; costs; cases and intrusiveness.
 
 :func:`planner_table` summarises the metrics into the table (dims ``scenario`` x ``stat`` with
-``stat`` in mean, lo, hi) that :mod:`popsim.compare_report` prints and writes.
+``stat`` in mean, lo, hi) that :mod:`popsim.reports.compare_report` prints and writes.
+
+The baseline
+------------
+Effects are differences from a baseline *of the same county*: every scenario must share the
+baseline's context (every section that is not a lever, and the run settings but the seed;
+:func:`context_paths`), or the comparison is refused with the differing fields. By default the
+baseline is the first scenario with its measures off (:func:`levers_off`).
 
 Common random numbers
 ---------------------
 Replicate ``r`` of every scenario runs with the same seed, ``replicate_seeds(seed, R)[r]``
-(:func:`popsim.streams.replicate_seeds`). popsim's draws are keyed by decision, month and woman
-(:mod:`popsim.streams`), so within a replicate two scenarios differ by their levers, not by
-noise. Effects against the baseline (births averted, extra cost) are therefore computed *within*
-each replicate: the **paired** difference.
+(:func:`popsim.model.streams.replicate_seeds`). popsim's draws are keyed by decision, month and
+woman (:mod:`popsim.model.streams`), so within a replicate two scenarios differ by their levers,
+not by noise. Effects against the baseline (births averted, extra cost) are therefore computed
+*within* each replicate: the **paired** difference.
 
 Intervals
 ---------
@@ -49,19 +56,22 @@ import xarray as xr
 from tqdm import tqdm
 
 from ..api import run
-from ..provenance import provenance
-from .executors import map_tasks
+from ..errors import ScenarioError, UsageError
 from ..model.recording import srb
-from ..scenario.loader import (ScenarioError, load_scenario, parse_overrides, scenario_hash,
-                       scenario_to_toml)
-from ..scenario.parameters import Scenario
 from ..model.streams import replicate_seeds
+from ..provenance import provenance
+from ..scenario.loader import (check_seed, load_scenario, parse_overrides, scenario_hash,
+                               scenario_to_toml)
+from ..scenario.parameters import SECTIONS, Scenario, iter_params
+from ..scenario.schema import Schedule
+from ..workload import (DEFAULT_REPLICATES, MAX_REPLICATES, Workload, check_count,
+                        check_workload, estimate, kept_bytes, run_months)
+from .executors import default_workers, executor_name, map_tasks
 
 __all__ = ["compare", "load_comparison", "planner_table", "unpaired_interval", "quantile_interval",
-           "Column", "COLUMNS", "METRICS", "DEFAULT_BASELINE", "DEFAULT_REPLICATES", "LEVEL"]
+           "Column", "COLUMNS", "METRICS", "LEVEL", "levers_off", "context_paths",
+           "context_differences", "plan_comparison", "run_plan", "Plan", "NO_MEASURES_SUFFIX"]
 
-DEFAULT_BASELINE = "baseline"
-DEFAULT_REPLICATES = 5
 #: The two-sided interval: 5th to 95th percentile across replicates.
 LEVEL = 0.90
 _Q = ((1.0 - LEVEL) / 2.0, 1.0 - (1.0 - LEVEL) / 2.0)
@@ -203,43 +213,155 @@ COLUMNS: tuple[Column, ...] = (
 # ------------------------------------------------------------------------------------------------
 # loading and validation (before any run)
 
+#: appended to the first scenario's name to name the baseline derived from it
+NO_MEASURES_SUFFIX = "_no_measures"
+#: characters of the first scenario's name kept in the derived name (names have at most 64)
+_NAME_ROOM = 64 - len(NO_MEASURES_SUFFIX)
+#: differing fields listed per scenario in a refusal (the rest are counted)
+_SHOWN_DIFFERENCES = 8
 
-def load_comparison(scenarios: Sequence[str | Path | Scenario], baseline: str | Path | Scenario
-                    = DEFAULT_BASELINE, overrides: Iterable[str] | Mapping[str, Any] | None = None
-                    ) -> list[Scenario]:
-    """Load and validate every scenario; return them with the baseline first.
 
-    All scenarios are loaded before any run, and every problem is reported in one
-    :class:`ScenarioError`: unknown names (the message lists the embedded scenarios), invalid
-    files, two different scenarios under one name, scenarios covering different years. The
-    baseline is added if it is not listed; a scenario listed twice is run once.
-    """
+def levers_off(scenario: Scenario, name: str | None = None) -> Scenario:
+    """``scenario`` with none of the measures: every lever that has an ``off`` value in the schema
+    (:attr:`~popsim.scenario.ParamSpec.off`) set to it; the context, the run settings and the
+    levers without an ``off`` value (the fertility policy, enforcement details that act only
+    through a measure) unchanged. Named ``<name>_no_measures`` unless ``name`` is given."""
+    off = {p.path: p.off for p in iter_params() if p.section_kind == "lever" and p.off is not None}
+    return load_scenario(scenario, {
+        **off, "name": name or f"{scenario.name[:_NAME_ROOM]}{NO_MEASURES_SUFFIX}",
+        "description": f"'{scenario.name}' with every measure off (each lever at its schema "
+                       f"'off' value): the baseline derived from it"})
+
+
+def context_paths() -> list[str]:
+    """The parameters two compared scenarios must share: every field of every section whose
+    schema kind is not ``"lever"`` (run settings, context) except the seed, and every constant
+    of the model's rules (``fixed`` fields), wherever it is declared."""
+    return [p.path for p in iter_params() if p.path != "run.seed"
+            and (p.section_kind != "lever" or getattr(p, "fixed", False))]
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Schedule):
+        return json.dumps(value.to_toml())
+    return json.dumps(list(value)) if isinstance(value, tuple) else repr(value)
+
+
+def context_differences(a: Scenario, b: Scenario) -> list[str]:
+    """``path: value in 'a' vs value in 'b'`` for every context field (:func:`context_paths`)
+    on which ``a`` and ``b`` differ."""
+    return [f"{path}: {_shown(a.get(path))} in '{a.name}' vs {_shown(b.get(path))} in '{b.name}'"
+            for path in context_paths() if a.get(path) != b.get(path)]
+
+
+def _load(scenarios: Sequence[str | Path | Scenario], baseline: str | Path | Scenario | None,
+          overrides: Iterable[str] | Mapping[str, Any] | None) -> tuple[list[Scenario], str]:
+    """The scenarios with the baseline first, and a sentence saying where the baseline came
+    from (see :func:`load_comparison`)."""
     if not scenarios:
         raise ScenarioError("give at least one scenario to compare")
     errors: list[str] = []
-    loaded: list[Scenario] = []
-    for source in [baseline, *scenarios]:
+
+    def load(source: str | Path | Scenario) -> Scenario | None:
         try:
-            loaded.append(load_scenario(source, overrides))
+            return load_scenario(source, overrides)
         except ScenarioError as e:
             if str(e) not in errors:
                 errors.append(str(e))
+            return None
+
+    given = None if baseline is None else load(baseline)
+    listed = [load(source) for source in scenarios]
     if errors:
         raise ScenarioError("\n".join(errors))
+    first = listed[0]
+    if given is None:
+        derived = levers_off(first)
+        twin = next((s for s in listed if all(getattr(s, k) == getattr(derived, k)
+                                              for k in SECTIONS)), None)
+        base = derived if twin is None else twin
+        origin = (f"'{first.name}', the first scenario, has no measures" if base is first else
+                  f"'{first.name}' with every measure off, each lever at its schema 'off' value")
+    else:
+        base, origin = given, f"given; shares the context of '{first.name}'"
     out: dict[str, Scenario] = {}
-    for s in loaded:
+    for s in [base, *listed]:
         if s.name in out:
             if scenario_hash(out[s.name]) != scenario_hash(s):
                 raise ScenarioError(f"two different scenarios are named '{s.name}'; give one of "
                                     f"them another 'name' in its file")
             continue
         out[s.name] = s
-    spans = {(s.run.start_year, s.run.end_year) for s in out.values()}
-    if len(spans) > 1:
-        listing = ", ".join(f"{s.name} {s.run.start_year}-{s.run.end_year}" for s in out.values())
-        raise ScenarioError(f"the scenarios cover different years ({listing}); compare "
-                            f"scenarios over the same years, e.g. --set run.end_year=2020")
-    return list(out.values())
+    problems = []
+    for s in list(out.values())[1:]:
+        diffs = context_differences(base, s)
+        if diffs:
+            more = len(diffs) - _SHOWN_DIFFERENCES
+            problems.append(f"'{s.name}' is not the same county as the baseline '{base.name}': "
+                            + "; ".join(diffs[:_SHOWN_DIFFERENCES])
+                            + (f"; and {more} more" if more > 0 else ""))
+    if problems:
+        hint = ("leave out the baseline to derive it from the first scenario, or give one of the "
+                "same county" if given is not None else "compare scenarios of one county (files "
+                "that extend the first one, or the same --set for all)")
+        raise ScenarioError("a comparison measures the levers in one county, and every scenario "
+                            "must share the baseline's context (every section that is not a "
+                            "lever; the seed may differ). " + " | ".join(problems)
+                            + f". To fix: {hint}")
+    return list(out.values()), origin
+
+
+def load_comparison(scenarios: Sequence[str | Path | Scenario],
+                    baseline: str | Path | Scenario | None = None,
+                    overrides: Iterable[str] | Mapping[str, Any] | None = None
+                    ) -> list[Scenario]:
+    """Load and validate every scenario before any run; return them with the baseline first.
+
+    Without ``baseline`` it is the first scenario with its levers off (:func:`levers_off`), or a
+    listed scenario with exactly those values (``baseline`` beside ``county``). Every scenario
+    must share the baseline's context (:func:`context_paths`), else the effects would mix two
+    counties. Every problem (unknown names, with the embedded ones listed; invalid files; two
+    scenarios under one name; the differing context fields) is reported in one
+    :class:`ScenarioError`. A scenario listed twice is run once."""
+    return _load(scenarios, baseline, overrides)[0]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked comparison, before any run: scenarios (baseline first), seeds and size."""
+
+    scenarios: list[Scenario]
+    baseline_origin: str
+    root_seed: int
+    seeds: list[int]
+    work: Workload
+    overrides: dict[str, Any]
+
+
+def plan_comparison(scenarios: Sequence[str | Path | Scenario],
+                    replicates: int = DEFAULT_REPLICATES, seed: int | None = None,
+                    baseline: str | Path | Scenario | None = None,
+                    overrides: Iterable[str] | Mapping[str, Any] | None = None, *,
+                    workers: int | None = None, scheduler: str | None = None,
+                    yes: bool = False) -> Plan:
+    """Load and check everything :func:`compare` needs, and refuse a request too large for this
+    machine (:func:`popsim.workload.check_workload`; ``yes`` accepts a long one)."""
+    replicates = check_count("replicates", replicates, hi=2**63 - 1)
+    loaded, origin = _load(scenarios, baseline, overrides)
+    base, r = loaded[0], loaded[0].run
+    root = r.seed if seed is None else check_seed(seed, "seed")
+    kind = executor_name(workers, scheduler)
+    local = kind == "processes" or (kind == "dask" and scheduler == "local")
+    work = estimate(len(loaded) * replicates, r.households,
+                    run_months(r.start_year, r.end_year, r.burn_in_years),
+                    workers=(workers or default_workers()) if local else 1,
+                    kept=kept_bytes(r.end_year - r.start_year + 1, base.population.townships))
+    check_workload(work, yes=yes, what="this comparison")
+    if replicates > MAX_REPLICATES:
+        raise UsageError(f"replicates = {replicates:,} is above the maximum {MAX_REPLICATES:,} "
+                         f"({work.describe()})")
+    return Plan(loaded, origin, root, replicate_seeds(root, replicates), work,
+                parse_overrides(overrides))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -253,24 +375,24 @@ def _run_task(task: tuple[Scenario, int]) -> xr.Dataset:
 
 
 def compare(scenarios: Sequence[str | Path | Scenario], replicates: int = DEFAULT_REPLICATES,
-            seed: int | None = None, baseline: str | Path | Scenario = DEFAULT_BASELINE,
+            seed: int | None = None, baseline: str | Path | Scenario | None = None,
             overrides: Iterable[str] | Mapping[str, Any] | None = None, *,
             workers: int | None = None, scheduler: str | None = None,
-            progress: bool = False) -> xr.Dataset:
+            progress: bool = False, yes: bool = False) -> xr.Dataset:
     """Run every scenario ``replicates`` times with common random numbers; one dataset.
 
     Parameters
     ----------
     scenarios
-        Embedded names, TOML paths or :class:`Scenario` objects. The baseline is added first if
-        it is not among them.
+        Embedded names, TOML paths or :class:`Scenario` objects. The baseline comes first.
     replicates
         Runs per scenario (at least 1; intervals need 2 or more).
     seed
         Root seed; replicate ``r`` of every scenario uses ``replicate_seeds(seed, R)[r]``.
         Defaults to the baseline's ``run.seed``.
     baseline
-        The scenario effects are measured against (default ``"baseline"``: no measures).
+        The scenario effects are measured against; it must share the first scenario's context.
+        Default: the first scenario with every measure off (:func:`load_comparison`).
     overrides
         ``section.field`` overrides applied to every scenario (as ``--set``).
     workers, scheduler
@@ -278,15 +400,21 @@ def compare(scenarios: Sequence[str | Path | Scenario], replicates: int = DEFAUL
         default is a process pool over the machine's cores, ``scheduler`` uses dask.
     progress
         Show a tqdm progress bar on stderr.
+    yes
+        Run even when the estimated CPU time is long (:func:`plan_comparison`).
 
     The result does not depend on the executor or the number of workers.
     """
-    if int(replicates) < 1:
-        raise ScenarioError(f"replicates must be at least 1, got {replicates}")
-    loaded = load_comparison(scenarios, baseline, overrides)
+    plan = plan_comparison(scenarios, replicates, seed, baseline, overrides, workers=workers,
+                           scheduler=scheduler, yes=yes)
+    return run_plan(plan, workers=workers, scheduler=scheduler, progress=progress)
+
+
+def run_plan(plan: Plan, *, workers: int | None = None, scheduler: str | None = None,
+             progress: bool = False) -> xr.Dataset:
+    """Run a checked :class:`Plan` (:func:`plan_comparison`); see :func:`compare`."""
+    loaded, seeds, root = plan.scenarios, plan.seeds, plan.root_seed
     base = loaded[0]
-    root = base.run.seed if seed is None else int(seed)
-    seeds = replicate_seeds(root, int(replicates))
     tasks = [(s, sd) for s in loaded for sd in seeds]
     results: list[xr.Dataset | None] = [None] * len(tasks)
     with tqdm(total=len(tasks), desc="popsim compare", unit="run", disable=not progress) as bar:
@@ -316,11 +444,12 @@ def compare(scenarios: Sequence[str | Path | Scenario], replicates: int = DEFAUL
     ds.attrs = {
         "title": f"popsim comparison of {', '.join(s.name for s in loaded)}",
         "baseline": base.name,
+        "baseline_origin": plan.baseline_origin,
         "replicates": R,
         "root_seed": root,
         "seeding": "replicate r of every scenario uses replicate_seeds(root_seed, replicates)[r]",
         "overrides": json.dumps({k: (v if isinstance(v, (int, float, str, bool)) else str(v))
-                                 for k, v in parse_overrides(overrides).items()}),
+                                 for k, v in plan.overrides.items()}),
         "interval": f"{LEVEL:.0%}: {_Q[0]:.0%} to {_Q[1]:.0%} percentile across replicates",
         "start_year": base.run.start_year,
         "end_year": base.run.end_year,
@@ -455,6 +584,7 @@ def planner_table(ds: xr.Dataset) -> xr.Dataset:
                                       dims=("scenario", "stat"),
                                       attrs={"units": col.unit, "long_name": col.meaning})
     out = xr.Dataset(table, coords={"scenario": scen, "stat": ["mean", "lo", "hi"]})
-    out.attrs = {k: ds.attrs[k] for k in ("baseline", "replicates", "root_seed", "interval",
-                                          "start_year", "end_year", "households")}
+    out.attrs = {k: ds.attrs[k] for k in ("baseline", "baseline_origin", "replicates",
+                                          "root_seed", "interval", "start_year", "end_year",
+                                          "households") if k in ds.attrs}
     return out

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
+from ..workload import MAX_WORKERS, check_count
+
 __all__ = ["map_tasks", "executor_name", "default_workers"]
 
 
@@ -48,7 +50,11 @@ def map_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, workers: int | 
 
     ``workers=1`` runs in this process; ``scheduler`` (``"local"`` or ``"tcp://host:port"``)
     uses dask.distributed. Bounded in-flight work keeps memory flat for long task lists.
+    ``workers`` outside 1 to :data:`popsim.workload.MAX_WORKERS` is a
+    :class:`~popsim.errors.UsageError`, raised before any task starts.
     """
+    if workers is not None:
+        workers = check_count("workers", workers, hi=MAX_WORKERS)
     kind = executor_name(workers, scheduler)
     if kind == "serial":
         for i, task in enumerate(tasks):

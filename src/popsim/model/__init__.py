@@ -1,9 +1,13 @@
 """The model: one county, one month per step.
 
-- :mod:`popsim.model.streams`      named random streams from one root seed
-- :mod:`popsim.model.households`   the vectorised households (struct of arrays)
-- :mod:`popsim.model.clinics`      providers (Mesa agents) and the illegal market
-- :mod:`popsim.model.enforcement`  the enforcement office (a Mesa agent) and its case ledger
-- :mod:`popsim.model.recording`    yearly buffers -> ``xarray.Dataset``
-- :mod:`popsim.model.model`        :class:`PopSimModel`, the clock: the monthly step order
+- :mod:`popsim.model.streams`         named random streams from one root seed
+- :mod:`popsim.model.coords`          the coordinates of the output (parities, sources, ages)
+- :mod:`popsim.model.incentives`      who qualifies for the incentives, and what it is worth
+- :mod:`popsim.model.households`      the vectorised households (struct of arrays), life course
+- :mod:`popsim.model.clinics`         providers (Mesa agents) and the illegal market
+- :mod:`popsim.model.selection`       household decisions: motivation, risk, seeking, abortion
+- :mod:`popsim.model.enforcement`     the enforcement office (a Mesa agent) and its case ledger
+- :mod:`popsim.model.accountability`  reported SRB, misreporting, effort feedback
+- :mod:`popsim.model.recording`       yearly buffers -> ``xarray.Dataset``
+- :mod:`popsim.model.model`           :class:`PopSimModel`, the clock: the monthly step order
 """

@@ -4,51 +4,44 @@ Each provider is a :class:`Clinic` (a ``mesa.Agent``, in the model's ``clinics``
 of five kinds: county hospital, township health centre, private clinic, pharmacy, or an
 out-of-county provider reached by migrants and by households willing to travel. A clinic's numbers
 (risk belief, price, whether it offers illegal services, fines, cases) live in the columns of the
-:class:`Market`, so that the monthly decision of all clinics is one vectorised pass (DESIGN §7:
-the Mesa agents must stay a small share of the run time); the ``Clinic`` properties read and write
-those columns, so ``model.clinics.select(lambda c: c.offering)`` works as in any Mesa model.
+:class:`Market`, so that the monthly decision of all clinics is one vectorised pass (the Mesa
+agents stay a small share of the run time); the ``Clinic`` properties read those columns, so
+``model.clinics.select(lambda c: c.offering)`` works as in any Mesa model.
 
-Monthly decision (DESIGN §3.7). A clinic able to do ultrasound offers illegal sex determination
-together with unapproved late termination when
+Monthly decision, after Becker's (1968) economics of crime. A clinic able to do ultrasound offers
+illegal sex determination together with unapproved late termination when
 
     expected clients x (price_sd + q x price_late)
       - P(caught | clients) x (fine + blacklist x licence + prosecution x criminal cost)
       - moral cost + noise  >  0,
 
 where ``P(caught) = 1 - (1 - risk belief)^clients``, ``q`` is the share of clients who also buy
-a late termination, prices rise with the clinic's risk belief (``price x (1 + markup x risk)``;
-reported prices rose ten-fold 2003-2013 as enforcement grew), and expected clients are a moving
-average of the seekers in the clinic's reach divided among the providers offering there.
-Risk beliefs rise with the clinic's own inspections (halfway to the inspectors' real detection
-chance), with each publicised case in the county and at each campaign launch, and decay by
-``risk_decay`` a month without news. Pharmacies sell abortion drugs for early terminations,
-which are legal before 14 weeks; in the model they never offer sex determination and matter as
-inspection targets only. Underground providers (unregistered, so invisible to routine
-inspections) open where a township's unmet demand is high.
+a late termination (``market.late_share``), prices rise with the clinic's risk belief
+(``price x (1 + markup x risk)``; reported prices rose ten-fold 2003-2013 as enforcement grew),
+and expected clients are a moving average of the seekers in the clinic's reach divided among the
+providers offering there. Risk beliefs rise with the clinic's own inspections (a share
+``market.inspection_learning`` of the way to the inspectors' real detection chance), with each
+publicised case in the county and at each campaign launch, and decay by ``risk_decay`` a month
+without news. Pharmacies sell abortion drugs for early terminations, which are legal before 14
+weeks; in the model they never offer sex determination and matter as inspection targets only.
+Underground providers (unregistered, so invisible to routine inspections) open where a
+township's unmet demand is high.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 import numpy as np
 
-if TYPE_CHECKING:
-    from .model import PopSimModel
+from ..scenario.year import EnforcementValues, YearValues
+from .streams import Streams
 
 __all__ = ["Clinic", "Market", "KINDS", "COUNTY_WIDE", "OUTSIDE"]
 
 KINDS = ("county_hospital", "township_centre", "private_clinic", "pharmacy", "out_of_county")
 HOSPITAL, CENTRE, PRIVATE, PHARMACY, OUT = range(5)
+#: The township of a county hospital (serves every township) and of a provider outside.
 COUNTY_WIDE, OUTSIDE = -1, -2
-#: Share of sex-determination clients who also buy a late termination (for the profit estimate).
-LATE_SHARE = 0.5
-#: Moral cost multiplier of public providers (hospitals and health centres) over private ones.
-PUBLIC_ETHICS = 3.0
-#: Moral cost multiplier of underground entrants (they open to sell these services).
-UNDERGROUND_ETHICS = 0.2
-_DEMAND_SMOOTHING = 0.3
 
 _COLUMNS = {
     "kind": np.int8, "township": np.int16, "has_us": np.bool_, "registered_unit": np.bool_,
@@ -62,12 +55,13 @@ _COLUMNS = {
 class Clinic(mesa.Agent):
     """One provider. Its state is a row of :class:`Market`; these properties expose it."""
 
-    def __init__(self, model: PopSimModel, row: int):
+    def __init__(self, model: mesa.Model, market: Market, row: int):
         super().__init__(model)
+        self.market = market
         self.row = row
 
     def _col(self, name: str):
-        return self.model.market.col[name][self.row]
+        return self.market.col[name][self.row]
 
     @property
     def kind(self) -> str:
@@ -111,12 +105,20 @@ class Clinic(mesa.Agent):
 
 
 class Market:
-    """Columns of all providers of one county, and the household-provider matching."""
+    """Columns of all providers of one county, and the household-provider matching.
 
-    def __init__(self, model: PopSimModel, p) -> None:
+    ``model`` is the Mesa model the :class:`Clinic` agents belong to; the market's draws come
+    from the streams ``clinics_setup``, ``clinic_decision`` and ``clinic_entry``.
+    """
+
+    def __init__(self, model: mesa.Model, townships: int, streams: Streams,
+                 p: YearValues) -> None:
         self.model = model
-        m, towns = p.market, model.townships
-        g = model.streams.generator("clinics_setup")
+        self.townships = towns = townships
+        self._decision_rng = streams.generator("clinic_decision")
+        self._entry_rng = streams.generator("clinic_entry")
+        m = p.market
+        g = streams.generator("clinics_setup")
         kinds = ([HOSPITAL] * m.county_hospitals + [CENTRE] * (m.township_centres_per_township
                                                                 * towns)
                  + [PRIVATE] * m.private_clinics + [PHARMACY] * m.pharmacies
@@ -131,14 +133,16 @@ class Market:
         township[other] = g.integers(0, towns, other.sum())
         has_us = np.isin(kinds, [HOSPITAL, CENTRE, OUT]) | (
             (kinds == PRIVATE) & (g.random(kinds.size) < m.private_ultrasound_share))
-        self.add(kinds, township, has_us, registered=kinds != OUT, p=p, rng=g)
+        self.add(kinds, township, has_us, registered=kinds != OUT, p=p, rng=g,
+                 risk=m.initial_risk)
 
-    def add(self, kinds, township, has_us, registered, p, rng, ethics=None, risk=0.01) -> None:
+    def add(self, kinds, township, has_us, registered, p: YearValues, rng, risk: float,
+            ethics=None) -> None:
         """Append providers (and their Mesa agents); moral cost drawn unless given."""
         k = len(kinds)
         if ethics is None:
             ethics = rng.exponential(p.market.ethics_mean, k) * np.where(
-                np.isin(kinds, [HOSPITAL, CENTRE]), PUBLIC_ETHICS, 1.0)
+                np.isin(kinds, [HOSPITAL, CENTRE]), p.market.public_ethics, 1.0)
         new = {"kind": kinds, "township": township, "has_us": has_us,
                "registered_unit": registered, "ethics": ethics, "risk": np.full(k, risk),
                "open": np.ones(k, bool), "price_sd": np.full(k, p.market.sd_price),
@@ -147,7 +151,7 @@ class Market:
             part = np.asarray(new[name], dtype=dt) if name in new else np.zeros(k, dtype=dt)
             self.col[name] = np.concatenate([self.col[name], part])
         for row in range(self.n, self.n + k):
-            Clinic(self.model, row)
+            Clinic(self.model, self, row)
         self.n += k
 
     # ---------------------------------------------------------------------------------------
@@ -156,8 +160,8 @@ class Market:
         for name in ("served", "acts"):
             self.col[name][:] = 0
         self.col["inspected"][:] = False
-        self.unmet = np.zeros(self.model.townships + 1)
-        self.local_seekers = np.zeros(self.model.townships)
+        self.unmet = np.zeros(self.townships + 1)
+        self.local_seekers = np.zeros(self.townships)
         self.outside_seekers = 0
 
     def expected_prices(self) -> tuple[float, float]:
@@ -169,17 +173,21 @@ class Market:
             return float(c["price_sd"].min()), float(c["price_late"].min())
         return float(c["price_sd"][off].mean()), float(c["price_late"][off].mean())
 
-    def _gain(self, p, clients, risk, ethics, noise) -> np.ndarray:
+    def sell(self, providers: np.ndarray) -> None:
+        """One illegal act at each of ``providers`` (repeats count)."""
+        np.add.at(self.col["acts"], providers, 1)
+
+    def _gain(self, p: YearValues, clients, risk, ethics, noise) -> np.ndarray:
         """Expected monthly gain of offering illegal services (yuan), the rule in the module
         docstring; ``clients`` may be the expected clients of existing or would-be providers."""
         m, e = p.market, p.enforcement
         markup = 1 + m.price_risk_markup * risk
-        revenue = clients * markup * (m.sd_price + LATE_SHARE * m.late_abortion_price)
+        revenue = clients * markup * (m.sd_price + m.late_share * m.late_abortion_price)
         penalty = e.fine + e.blacklist * m.licence_value + e.prosecute * m.criminal_cost
         p_caught = -np.expm1(clients * np.log1p(-np.minimum(risk, 0.999)))
         return revenue - p_caught * penalty - ethics + noise
 
-    def decide(self, p) -> None:
+    def decide(self, p: YearValues) -> None:
         """Every open provider decides whether to offer illegal services this month.
 
         Underground providers exist only to sell these services: one that stops offering
@@ -188,16 +196,17 @@ class Market:
         c, m = self.col, p.market
         c["price_sd"] = m.sd_price * (1 + m.price_risk_markup * c["risk"])
         c["price_late"] = m.late_abortion_price * (1 + m.price_risk_markup * c["risk"])
-        noise = self.model.streams.generator("clinic_decision").normal(
-            0.0, 0.5 * m.ethics_mean + 1.0, self.n)
+        # + 1 yuan: the noise keeps a spread when moral costs are zero
+        noise = self._decision_rng.normal(0.0, m.decision_noise * m.ethics_mean + 1.0, self.n)
         gain = self._gain(p, c["demand"], c["risk"], c["ethics"], noise)
         c["offering"] = c["open"] & c["has_us"] & (gain > 0)
         quit_ = ~c["registered_unit"] & (c["township"] != OUTSIDE) & c["open"] & ~c["offering"]
         c["open"][quit_] = False
 
     def search(self, township: np.ndarray, migrant: np.ndarray, travel: np.ndarray,
-               u_order: np.ndarray, u_pick: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Match seekers to offering providers, within capacity.
+               u_order: np.ndarray, u_pick: np.ndarray,
+               capacity: float) -> tuple[np.ndarray, np.ndarray]:
+        """Match seekers to offering providers, within ``capacity`` clients per provider.
 
         Residents look in their township and at county hospitals; if they find none (or it is
         full) and are willing to travel (``travel``) they look out of county, as migrants always
@@ -206,7 +215,7 @@ class Market:
         of county.
         """
         c = self.col
-        cap = float(self.model.p.market.capacity)
+        cap = capacity
         n = township.size
         provider = np.full(n, -1, dtype=np.int64)
         np.add.at(self.local_seekers, township[~migrant], 1)
@@ -217,7 +226,7 @@ class Market:
         county = np.flatnonzero(avail & (c["township"] == COUNTY_WIDE))
         in_town = np.flatnonzero(avail & (c["township"] >= 0))
         in_town = in_town[np.argsort(c["township"][in_town], kind="stable")]
-        start = np.searchsorted(c["township"][in_town], np.arange(self.model.townships + 1))
+        start = np.searchsorted(c["township"][in_town], np.arange(self.townships + 1))
         t_s = township[local]
         n_town = start[t_s + 1] - start[t_s]
         n_all = n_town + county.size
@@ -242,7 +251,8 @@ class Market:
         return provider, out_of_county
 
     def _enforce_capacity(self, provider, u_order, cap, among) -> None:
-        """Seekers (of ``among``) beyond a provider's remaining capacity, in ``u_order``, lose it."""
+        """Seekers (of ``among``) beyond a provider's remaining capacity, in ``u_order``, lose
+        it."""
         sel = among[provider[among] >= 0]
         if sel.size == 0:
             return
@@ -253,11 +263,15 @@ class Market:
         room = cap - self.col["served"][prov]
         provider[order[pos >= room]] = -1
 
-    def end_month(self, p, campaign_launch: bool, publicised: int, publicised_outside: int,
-                  entry_rng) -> int:
-        """Update demand expectations and risk beliefs; underground entry. Returns entries."""
+    def end_month(self, p: YearValues, campaign_launch: bool, publicised: int,
+                  publicised_outside: int) -> int:
+        """Update demand expectations and risk beliefs; underground entry. Returns entries.
+
+        ``publicised``: cases pursued this month against providers in the county;
+        ``publicised_outside``: against providers outside it."""
         c, m, e = self.col, p.market, p.enforcement
-        towns = self.model.townships
+        towns = self.townships
+        entry_rng = self._entry_rng
         off = c["offering"]
         n_off_town = np.bincount(c["township"][off & (c["township"] >= 0)], minlength=towns)
         n_off_county = int((off & (c["township"] == COUNTY_WIDE)).sum())
@@ -271,10 +285,10 @@ class Market:
         share[cw] = self.local_seekers.sum() / (n_off_town.sum() + n_off_county + 1 - off[cw])
         out = tw == OUTSIDE
         share[out] = self.outside_seekers / (n_off_out + 1 - off[out])
-        c["demand"] += _DEMAND_SMOOTHING * (np.where(off, c["served"], share) - c["demand"])
+        c["demand"] += m.demand_smoothing * (np.where(off, c["served"], share) - c["demand"])
         # beliefs
         r = c["risk"] * (1 - m.risk_decay)
-        r = np.where(c["inspected"], r + 0.5 * (e.detection - r), r)
+        r = np.where(c["inspected"], r + m.inspection_learning * (e.detection - r), r)
         launched = campaign_launch and e.inspections_per_month > 0
         news = e.publicity * publicised + (e.publicity if launched else 0.0)
         # news of a case pursued across the county border travels among outside providers
@@ -288,22 +302,22 @@ class Market:
             hot = hot[entry_rng.random(hot.size) < m.entry_rate]
             in_county = c["registered_unit"] | (c["township"] >= 0)
             risk = float(c["risk"][in_county].mean())
-            ethics = UNDERGROUND_ETHICS * entry_rng.exponential(m.ethics_mean, hot.size)
+            ethics = m.underground_ethics * entry_rng.exponential(m.ethics_mean, hot.size)
             pays = self._gain(p, self.unmet[hot], risk, ethics, 0.0) > 0
             enter = hot[pays]
             if enter.size:
                 k = enter.size
                 self.add(np.full(k, PRIVATE, np.int8), enter.astype(np.int16),
                          np.ones(k, bool), registered=np.zeros(k, bool), p=p, rng=entry_rng,
-                         ethics=ethics[pays], risk=risk)
+                         risk=risk, ethics=ethics[pays])
                 entries = k
         return entries
 
-    def sanction(self, rows: np.ndarray, p, rng) -> tuple[float, int]:
-        """Fine detected providers, blacklist some (they close). Returns (fines, closed)."""
-        c, e = self.col, p.enforcement
+    def sanction(self, rows: np.ndarray, e: EnforcementValues, rng: np.random.Generator) -> float:
+        """Fine detected providers, blacklist some (they close). Returns the fines (yuan)."""
+        c = self.col
         if rows.size == 0:
-            return 0.0, 0
+            return 0.0
         c["cases"][rows] += 1
         c["fines"][rows] += e.fine
         black = rows[rng.random(rows.size) < e.blacklist]
@@ -313,4 +327,4 @@ class Market:
         c["offering"][black] = False
         # a provider caught learns the risk is real
         c["risk"][rows] = np.maximum(c["risk"][rows], e.detection)
-        return e.fine * rows.size, int(black.size)
+        return e.fine * rows.size

@@ -8,31 +8,38 @@ month. A yearly pass (norms, re-evaluation of women held back by the policy, inc
 certification) runs over all households in chunks of 2^20 so that peak memory stays near the
 state itself (see :data:`BYTES_PER_HOUSEHOLD`).
 
-Life course (DESIGN §2-3; Kashyap & Villavicencio 2016 "willing, able, ready"):
+This module holds the state and the life course; the decisions about sex selection are in
+:mod:`popsim.model.selection`, the incentive rules in :mod:`popsim.model.incentives`.
+
+Life course (after Kashyap & Villavicencio 2016, "willing, able, ready"):
 
 * A woman enters at 15 in the slot of one who left at 50 (constant population). Her son
   preference is drawn from a Beta distribution around her cohort's mean; her desired family size
-  is ``1 + Poisson(desired - 1)``; she starts childbearing at a union age ~ N(union_age, 2.5).
+  is ``1 + Poisson(desired - 1)``; she starts childbearing at a union age
+  ~ N(union_age, union_age_sd).
 * **Wants another child** if below her desired size, or if she has no son, "needs a son"
   (son preference above ``threshold``) and is below ``son_seeking_max_parity`` (son-preferring
   stopping). The fertility-policy limit applies; a household over it has the child anyway with
-  probability ``policy.violation`` per year.
+  probability ``policy.violation`` per year. A household pledged to a small-family reward
+  (:meth:`~popsim.model.incentives.Eligibility.pledges`) wants no second child.
 * **Conception** after a geometric wait with the monthly fecundability times the Coale-Trussell
   natural-fertility age pattern. Fetus male with probability ``srb/(100+srb)``.
-* **Motivation** for sex selection = son preference x no son yet x fertility squeeze, where the
-  squeeze is ``squeeze_decay ** (further births still possible)``: strongest when this birth is
-  the last one allowed (Guilmoto 2009, "fertility squeeze").
 * Births update parity and children by sex; a postpartum wait follows.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from ..scenario.year import YearValues
+from .coords import AGE_GROUPS, age_group_index
+from .incentives import Eligibility
 from .streams import Streams
 
-__all__ = ["Households", "WAITING", "TRYING", "PREGNANT", "DONE", "HELD", "AGE_GROUPS",
-           "BYTES_PER_HOUSEHOLD"]
+__all__ = ["Households", "Births", "WAITING", "TRYING", "PREGNANT", "DONE", "HELD",
+           "ROUTE_NONE", "ROUTE_EARLY", "ROUTE_ULTRASOUND", "BYTES_PER_HOUSEHOLD", "CHUNK"]
 
 #: WAITING: before union, or in a postpartum/post-abortion wait; TRYING: waiting to conceive;
 #: DONE: wants no more children; HELD: wants another but the policy limit holds her back
@@ -41,8 +48,6 @@ WAITING, TRYING, PREGNANT, DONE, HELD = 0, 1, 2, 3, 4
 NO_EVENT = np.iinfo(np.int32).max
 ENTRY_AGE, EXIT_AGE = 15, 50
 LIFE_MONTHS = (EXIT_AGE - ENTRY_AGE) * 12
-#: Five-year age groups 15-19 ... 45-49 (for the TFR).
-AGE_GROUPS = [f"{a}-{a + 4}" for a in range(15, 50, 5)]
 #: Natural fertility by age group relative to 20-24 (Coale & Trussell 1974, n(a)).
 NATURAL_FERTILITY = np.array([0.89, 1.0, 0.94, 0.86, 0.70, 0.36, 0.05])
 #: Households per chunk in passes over many of them (bounds temporary memory).
@@ -59,11 +64,22 @@ _STATE = {  # name: dtype. One entry per household.
 #: Bytes of state per household.
 BYTES_PER_HOUSEHOLD = sum(np.dtype(d).itemsize for d in _STATE.values())
 
+#: The sex-determination route a pregnant woman has chosen (the ``route`` state).
 ROUTE_NONE, ROUTE_EARLY, ROUTE_ULTRASOUND = 0, 1, 2
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+@dataclass(frozen=True)
+class Births:
+    """The births of one month: the mothers (``idx``) and the facts before the birth that the
+    recorder, the office and the incentives need."""
+
+    idx: np.ndarray
+    male: np.ndarray
+    parity_before: np.ndarray
+    sons_before: np.ndarray
+    daughters_before: np.ndarray
+    #: provider row that sold the mother an illegal sex determination (-1 if none)
+    provider: np.ndarray
 
 
 class Households:
@@ -92,7 +108,8 @@ class Households:
     grey: np.ndarray
     certified: np.ndarray
 
-    def __init__(self, n: int, townships: int, streams: Streams, t0: int, p) -> None:
+    def __init__(self, n: int, townships: int, streams: Streams, t0: int,
+                 p: YearValues) -> None:
         self.n = n
         self.townships = townships
         self.streams = streams
@@ -149,7 +166,7 @@ class Households:
         girl_first = self.first_girl[idx] | (if_girl & (self.parity[idx] == 0))
         return np.where(self.rural[idx], np.where(girl_first, rural_girl, rural_boy), urban)
 
-    def income(self, idx: np.ndarray, p) -> np.ndarray:
+    def income(self, idx: np.ndarray, p: YearValues) -> np.ndarray:
         """Household income in yuan per year."""
         base = np.where(self.rural[idx], 1.0, p.population.urban_income_ratio)
         return p.population.income_rural * base * self.income_mult[idx]
@@ -157,11 +174,12 @@ class Households:
     # ---------------------------------------------------------------------------------------
     # entry and exit
 
-    def _enter(self, idx: np.ndarray, t: int, p, birth_month: int | None = None) -> None:
+    def _enter(self, idx: np.ndarray, t: int, p: YearValues,
+               birth_month: int | None = None) -> None:
         """Reset slots ``idx`` to new women (age 15 unless ``birth_month`` says otherwise)."""
         g = self.streams.generator("entry")
         k = idx.size
-        pop, sp = p.population, p.son_preference
+        pop, sp, fe = p.population, p.son_preference, p.fertility
         self.birth_month[idx] = t - ENTRY_AGE * 12 if birth_month is None else birth_month
         self.township[idx] = g.integers(0, self.townships, k)
         rural = g.random(k) < pop.rural_share
@@ -170,8 +188,9 @@ class Households:
                                                    pop.migrant_share_urban)
         s = pop.income_sigma
         self.income_mult[idx] = np.exp(s * g.standard_normal(k) - 0.5 * s * s)
-        mean_desired = p.fertility.desired_children + rural * p.fertility.rural_extra_children
-        self.desired[idx] = np.minimum(1 + g.poisson(np.maximum(mean_desired - 1.0, 0.0)), 8)
+        mean_desired = fe.desired_children + rural * fe.rural_extra_children
+        self.desired[idx] = np.minimum(1 + g.poisson(np.maximum(mean_desired - 1.0, 0.0)),
+                                       fe.desired_max)
         mean = sp.cohort_mean + rural * sp.rural_shift
         m = np.clip(mean, 0.01, 0.99)
         self.son_pref[idx] = g.beta(m * sp.concentration, (1 - m) * sp.concentration) * (mean > 0)
@@ -183,11 +202,11 @@ class Households:
         self.law_aware[idx] = g.random(k) < p.behaviour.law_awareness_base
         self.inc_aware[idx] = g.random(k) < p.incentives.base_awareness
         self.status[idx] = WAITING
-        union = np.clip(g.normal(p.fertility.union_age, 2.5, k), ENTRY_AGE, 40.0)
+        union = np.clip(g.normal(fe.union_age, fe.union_age_sd, k), ENTRY_AGE, fe.union_age_max)
         age_now = (t - self.birth_month[idx]) / 12.0
         self._schedule(idx, (t + np.maximum(np.ceil((union - age_now) * 12), 1)).astype(np.int32))
 
-    def exits_and_entries(self, t: int, p) -> int:
+    def exits_and_entries(self, t: int, p: YearValues) -> int:
         """Women reaching 50 leave; a new 15-year-old takes each slot. Returns the count."""
         ph = t % LIFE_MONTHS
         a, b = self._block_start[ph], self._block_start[ph + 1]
@@ -198,7 +217,19 @@ class Households:
     # ---------------------------------------------------------------------------------------
     # desires and conception
 
-    def evaluate(self, idx: np.ndarray, t: int, p, regime_limits,
+    def wake(self, t: int, p: YearValues, regime_limits: tuple[int, int, int],
+             eligibility: Eligibility) -> None:
+        """Women whose wait ends this month: those trying conceive (:meth:`conceive`), those
+        waiting (after union, a birth or an abortion) decide whether to try (:meth:`evaluate`)."""
+        due = self.due(t)
+        status = self.status[due]
+        self.conceive(due[status == TRYING], t, p)
+        waking = due[status == WAITING]
+        for a in range(0, waking.size, CHUNK):  # bounded temporaries (the first months wake most)
+            self.evaluate(waking[a:a + CHUNK], t, p, regime_limits, eligibility)
+
+    def evaluate(self, idx: np.ndarray, t: int, p: YearValues,
+                 regime_limits: tuple[int, int, int], eligibility: Eligibility,
                  lag_months: float = 0.0) -> None:
         """Decide who tries for another child now; the rest stop (re-evaluated yearly).
 
@@ -210,7 +241,7 @@ class Households:
         parity = self.parity[idx]
         need_son = ((self.sons[idx] == 0) & (self.son_pref[idx] > p.son_preference.threshold)
                     & (parity < p.fertility.son_seeking_max_parity))
-        pledged = self.pledged(idx, t, p) & (parity >= 1)
+        pledged = self.pledged(idx, t, p, eligibility) & (parity >= 1)
         want = ((parity < self.desired[idx]) | need_son) & ~pledged
         over = parity >= self.limit(idx, regime_limits)
         violate = self.streams.uniform("violation", t, idx) < p.policy.violation
@@ -235,7 +266,7 @@ class Households:
         self.status[stop] = np.where((held & ~give_up)[~tries], HELD, DONE)
         self.next_event[stop] = NO_EVENT
 
-    def conceive(self, idx: np.ndarray, t: int, p, regime_limits) -> np.ndarray:
+    def conceive(self, idx: np.ndarray, t: int, p: YearValues) -> np.ndarray:
         """Trying women whose wait ended conceive, unless their wish has lapsed meanwhile."""
         parity = self.parity[idx]
         need_son = ((self.sons[idx] == 0) & (self.son_pref[idx] > p.son_preference.threshold)
@@ -261,46 +292,18 @@ class Households:
         return idx
 
     # ---------------------------------------------------------------------------------------
-    # incentives and motivation
+    # incentives
 
-    def incentive_value(self, idx: np.ndarray, t: int, p) -> np.ndarray:
-        """Present value (yuan) of the yearly benefit for a household that qualifies now."""
-        inc = p.incentives
-        r = inc.discount_rate
-        years = inc.benefit_years
-        annuity = years if r == 0 else (1 - (1 + r) ** -years) / r
-        wait = np.maximum(inc.benefit_start_age - self.age_years(idx, t), 0.0)
-        return inc.benefit_per_year * annuity * (1 + r) ** -wait
-
-    def pledged(self, idx: np.ndarray, t: int, p) -> np.ndarray:
-        """Households that plan to stop at one child to earn a small-family reward.
-
-        Only under ``small_family`` eligibility and only if aware; the chance is
-        ``v / (v + 0.5)`` with ``v`` the reward in years of income. The draw is fixed per woman
-        (keyed by her birth month), so the plan is the same at every decision.
-        """
-        if p.incentives.eligibility != "small_family":
+    def pledged(self, idx: np.ndarray, t: int, p: YearValues,
+                eligibility: Eligibility) -> np.ndarray:
+        """Households that plan to stop at one child to earn a small-family reward
+        (:meth:`~popsim.model.incentives.Eligibility.pledges`). The draw is fixed per woman
+        (keyed by her birth month), so her plan is the same at every decision."""
+        if not eligibility.pledging:
             return np.zeros(idx.size, dtype=bool)
-        v = self.incentive_value(idx, t, p) / self.income(idx, p)
         u = self.streams.uniform("pledge", 0, idx + self.birth_month[idx].astype(np.int64) * self.n)
-        return self.inc_aware[idx] & (u < v / (v + 0.5))
-
-    def motivation(self, idx: np.ndarray, t: int, p, regime_limits) -> np.ndarray:
-        """Son preference x no son yet x fertility squeeze, in [0, 1]."""
-        parity_after = self.parity[idx].astype(np.int64) + 1
-        most = np.minimum(self.limit(idx, regime_limits, if_girl=True),
-                          p.fertility.son_seeking_max_parity)
-        needs = self.son_pref[idx] > p.son_preference.threshold
-        most = np.where(needs, most, np.minimum(most, self.desired[idx]))
-        remaining = np.maximum(most - parity_after, 0)
-        remaining = np.where(self.pledged(idx, t, p) & (parity_after == 1), 0, remaining)
-        squeeze = p.behaviour.squeeze_decay ** remaining
-        return self.son_pref[idx] * squeeze * (self.sons[idx] == 0)
-
-    def perceived_risk(self, idx: np.ndarray, county_risk: float, p) -> np.ndarray:
-        """Perceived chance of being caught for an illegal sex selection."""
-        r = self.law_aware[idx] * county_risk + self.grey[idx] * p.behaviour.grey_risk
-        return np.minimum(r, 1.0)
+        return eligibility.pledges(self.inc_aware[idx], self.age_years(idx, t), self.income(idx, p),
+                                   u)
 
     # ---------------------------------------------------------------------------------------
     # sex determination, abortion, birth
@@ -310,15 +313,16 @@ class Households:
         correct = self.streams.uniform("test_accuracy", t, idx) < accuracy
         return np.where(correct, ~self.fetus_male[idx], self.fetus_male[idx])
 
-    def abort(self, idx: np.ndarray, t: int, p) -> None:
+    def abort(self, idx: np.ndarray, t: int, p: YearValues) -> None:
+        """The pregnancies of ``idx`` end in an abortion; a short wait follows."""
         self.status[idx] = WAITING
         self.provider[idx] = -1
         months = np.full(idx.size, t + max(int(round(p.fertility.post_abortion_months)), 1),
                          dtype=np.int32)
         self._schedule(idx, months)
 
-    def give_birth(self, idx: np.ndarray, t: int, p) -> dict[str, np.ndarray]:
-        """Births at gestation month 9. Returns the facts the recorder and office need."""
+    def give_birth(self, idx: np.ndarray, t: int, p: YearValues) -> Births:
+        """Births at gestation month 9 (the postpartum wait spreads uniformly around its mean)."""
         male = self.fetus_male[idx]
         parity_before = self.parity[idx].copy()
         sons_before = self.sons[idx].copy()
@@ -329,13 +333,12 @@ class Households:
         self.daughters[idx] += ~male
         self.status[idx] = WAITING
         u = self.streams.uniform("postpartum", t, idx)
-        wait = np.maximum(np.round(p.fertility.postpartum_months * (0.5 + u)), 1)
+        fe = p.fertility
+        spread = fe.postpartum_spread
+        wait = np.maximum(np.round(fe.postpartum_months * ((1.0 - spread) + 2.0 * spread * u)), 1)
         self._schedule(idx, (t + wait).astype(np.int32))
-        return {
-            "idx": idx, "male": male, "parity_before": parity_before,
-            "sons_before": sons_before, "daughters_before": daughters_before,
-            "provider": self.provider[idx].copy(),
-        }
+        return Births(idx=idx, male=male, parity_before=parity_before, sons_before=sons_before,
+                      daughters_before=daughters_before, provider=self.provider[idx].copy())
 
     # ---------------------------------------------------------------------------------------
     # the yearly pass
@@ -344,7 +347,7 @@ class Households:
         for a in range(0, self.n, CHUNK):
             yield slice(a, min(a + CHUNK, self.n))
 
-    def yearly_norms(self, t: int, p) -> float:
+    def yearly_norms(self, t: int, p: YearValues) -> float:
         """Secular decline, propaganda and peer influence; returns propaganda contacts.
 
         Propaganda reaches each household ``k ~ Binomial(12, reach)`` times a year; a household
@@ -371,8 +374,10 @@ class Households:
                 reached = self.streams.uniform("propaganda", t, idx) < p_reach
                 contacts += int(reached.sum())
                 x[reached] *= np.float32((1.0 - pr.persuasion) ** k)
-                law = self.streams.uniform("law_awareness", t, idx) < 1 - (1 - pr.law_awareness) ** k
-                inc = self.streams.uniform("inc_awareness", t, idx) < 1 - (1 - pr.incentive_awareness) ** k
+                law = (self.streams.uniform("law_awareness", t, idx)
+                       < 1 - (1 - pr.law_awareness) ** k)
+                inc = (self.streams.uniform("inc_awareness", t, idx)
+                       < 1 - (1 - pr.incentive_awareness) ** k)
                 self.law_aware[s] |= reached & law
                 self.inc_aware[s] |= reached & inc
             self.son_pref[s] = np.clip(x, 0.0, 1.0)
@@ -391,24 +396,29 @@ class Households:
             mask = (st == HELD) | ((st == DONE) if limits_changed else False)
             yield s.start + np.flatnonzero(mask)
 
-    def certify(self, t: int, p) -> tuple[int, float]:
+    def certify(self, t: int, eligibility: Eligibility) -> tuple[int, float]:
         """Certify newly qualifying households that have stopped; returns (count, PV in yuan).
 
-        The cost booked is the present value of the benefit stream at certification (the
-        county's commitment); ``daughters_only`` qualifies households with daughters and no
-        son, ``small_family`` households with exactly one child.
+        Who qualifies is :meth:`~popsim.model.incentives.Eligibility.qualifies_at_certification`;
+        the cost booked is the present value of the benefit stream at certification (the
+        county's commitment).
         """
-        rule = p.incentives.eligibility
-        if rule == "none" or p.incentives.benefit_per_year <= 0:
+        if not eligibility.certifies:
             return 0, 0.0
         count, value = 0, 0.0
         for s in self.chunks():
             idx = s.start + np.flatnonzero((self.status[s] == DONE) & ~self.certified[s])
-            if rule == "daughters_only":
-                idx = idx[(self.sons[idx] == 0) & (self.daughters[idx] > 0)]
-            else:
-                idx = idx[self.parity[idx] == 1]
+            idx = idx[eligibility.qualifies_at_certification(self.sons[idx], self.daughters[idx],
+                                                             self.parity[idx])]
             self.certified[idx] = True
             count += idx.size
-            value += float(self.incentive_value(idx, t, p).sum())
+            value += float(eligibility.present_value(self.age_years(idx, t)).sum())
         return count, value
+
+    def women_by_age(self, t: int) -> np.ndarray:
+        """Women in each of :data:`~popsim.model.coords.AGE_GROUPS` in month ``t``."""
+        women = np.zeros(len(AGE_GROUPS))
+        for s in self.chunks():
+            women += np.bincount(age_group_index(t - self.birth_month[s]),
+                                 minlength=len(AGE_GROUPS))
+        return women

@@ -11,21 +11,19 @@ are not.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import xarray as xr
 
-from .enforcement import CASE_SOURCES
-from .households import AGE_GROUPS
+from .coords import (AGE_GROUPS, CASE_SOURCES, LOCATIONS, PARITIES, ROUTES, SEXES,
+                     age_group_index, parity_index)
 
-__all__ = ["Recorder", "RECORDED", "DERIVED", "PARITIES", "SEXES", "ROUTES", "srb"]
-
-PARITIES = ["1", "2", "3+"]
-SEXES = ["male", "female"]
-ROUTES = ["ultrasound", "early_test"]
-LOCATIONS = ["county", "out_of_county"]
+__all__ = ["Recorder", "RECORDED", "DERIVED", "srb"]
 
 _COORDS = {"parity": PARITIES, "sex": SEXES, "route": ROUTES, "source": list(CASE_SOURCES),
            "age_group": AGE_GROUPS, "location": LOCATIONS}
+_MALE, _FEMALE = SEXES.index("male"), SEXES.index("female")
 
 #: name: (extra dims, unit, long name, scaled by run.scale)
 RECORDED: dict[str, tuple[tuple[str, ...], str, str, bool]] = {
@@ -92,6 +90,10 @@ DERIVED = {
 }
 
 
+#: the recorded fields of each result class given to :meth:`Recorder.add_fields`
+_RECORDED_FIELDS: dict[type, list[str]] = {}
+
+
 def srb(births: xr.DataArray) -> xr.DataArray:
     """Sex ratio at birth (males per 100 females) of counts with a ``sex`` dimension; NaN where
     there is no female birth. Pool counts first (sum over years, runs) and take the ratio last."""
@@ -135,6 +137,73 @@ class Recorder:
         if self.year_index >= 0:
             self.buf[name][self.year_index] = value
 
+    def to_date(self, name: str) -> float:
+        """The total of count ``name`` over the recorded years so far (0 before recording)."""
+        if self.year_index < 0:
+            return 0.0
+        return float(self.buf[name][:self.year_index + 1].sum())
+
+    def srb_to_date(self, name: str = "births") -> float:
+        """The SRB of births (or ``reported_births``) pooled over the recorded years so far
+        (NaN before a female birth is recorded)."""
+        if self.year_index < 0:
+            return float("nan")
+        b = self.buf[name][:self.year_index + 1]
+        m, f = b[..., _MALE].sum(), b[..., _FEMALE].sum()
+        return float(100.0 * m / f) if f > 0 else float("nan")
+
+    def add_fields(self, result) -> None:
+        """Add every field of the dataclass ``result`` that is a recorded variable of that name
+        (e.g. the office's month, :class:`popsim.model.enforcement.OfficeMonth`)."""
+        names = _RECORDED_FIELDS.get(type(result))
+        if names is None:
+            names = [f.name for f in dataclasses.fields(result) if f.name in RECORDED]
+            _RECORDED_FIELDS[type(result)] = names
+        for name in names:
+            self.add(name, getattr(result, name))
+
+    # ---------------------------------------------------------------------------------------
+    # what the parts of the model report, in the coordinates of the output
+
+    def births(self, parity_before: np.ndarray, male: np.ndarray, shown: np.ndarray,
+               township: np.ndarray, age_months: np.ndarray, incentive_cash: float) -> None:
+        """This month's births: true, reported (``shown``), by township and mother's age group
+        (``age_months``), and the cash paid at girls' births (yuan)."""
+        if self.year_index < 0:
+            return
+        parity = parity_index(parity_before)
+        sex = np.where(male, _MALE, _FEMALE)
+        self.add_at("births", (parity, sex))
+        self.add_at("reported_births", (parity[shown], sex[shown]))
+        self.add_at("births_by_township", (township, sex))
+        self.add_at("births_by_age", (age_group_index(age_months),))
+        self.add("incentive_payments", incentive_cash)
+
+    def sex_determinations(self, route: str, n: int) -> None:
+        v = np.zeros(len(ROUTES))
+        v[ROUTES.index(route)] = n
+        self.add("sex_determinations", v)
+
+    def abortions(self, route: str, n: int, misclassified_male: int) -> None:
+        """Sex-selective abortions on ``route``, of which ``misclassified_male`` were boys."""
+        v = np.zeros(len(ROUTES))
+        v[ROUTES.index(route)] = n
+        self.add("sex_selective_abortions", v)
+        self.add("misclassified_male_abortions", float(misclassified_male))
+
+    def illegal_services(self, out_of_county: np.ndarray) -> None:
+        """Illegal services bought, one per element, ``out_of_county`` where bought outside."""
+        self.add("illegal_services", np.array([(~out_of_county).sum(), out_of_county.sum()],
+                                              dtype=float))
+
+    def clinics(self, entries: int, unmet: float, offering: int, expected_price: float) -> None:
+        """The market's month: underground entries, unmet searches, and the providers offering
+        and the expected price of an illegal sex determination (means over the 12 months)."""
+        self.add("underground_entries", entries)
+        self.add("unmet_searches", unmet)
+        self.add("clinics_offering", offering / 12.0)
+        self.add("mean_illegal_price", expected_price / 12.0)
+
     def to_dataset(self, scale: float, natural_srb: float, attrs: dict) -> xr.Dataset:
         coords = {"year": self.years, **_COORDS, "township": np.arange(self.townships)}
         data = {}
@@ -156,12 +225,13 @@ class Recorder:
         with np.errstate(divide="ignore", invalid="ignore"):
             asfr = xr.where(ds["women_by_age"] > 0, ds["births_by_age"] / ds["women_by_age"], 0)
         ds["tfr"] = 5.0 * asfr.sum("age_group")
-        ds["missing_female_births"] = (b.sel(sex="male", drop=True).sum("parity") * 100.0 / natural_srb
+        ds["missing_female_births"] = (b.sel(sex="male", drop=True).sum("parity") * 100.0
+                                       / natural_srb
                                        - b.sel(sex="female", drop=True).sum("parity"))
         svc = ds["illegal_services"]
         tot = svc.sum("location")
-        ds["out_of_county_share"] = xr.where(tot > 0, svc.sel(location="out_of_county", drop=True) / tot,
-                                             np.nan)
+        ds["out_of_county_share"] = xr.where(
+            tot > 0, svc.sel(location="out_of_county", drop=True) / tot, np.nan)
         ds["total_cost"] = (ds["enforcement_cost"] + ds["propaganda_cost"]
                             + ds["incentive_payments"])
         for name, (unit, long_name) in DERIVED.items():

@@ -1,8 +1,8 @@
 """Named random streams derived from one root seed.
 
-Every stochastic decision in popsim draws from its own named stream (DESIGN §7), so switching a
-lever on does not reshuffle the draws of any other decision: a scenario and its baseline run with
-the same seed differ by the lever, not by noise (common random numbers).
+Every stochastic decision in popsim draws from its own named stream, so switching a lever on does
+not reshuffle the draws of any other decision: a scenario and its baseline run with the same seed
+differ by the lever, not by noise (common random numbers).
 
 Two kinds of stream:
 
@@ -92,12 +92,6 @@ class Streams:
         u = x.astype(np.float64)
         u *= _TO_UNIT
         return u
-
-    def normal(self, name: str, t: int, idx: np.ndarray) -> np.ndarray:
-        """Standard normal draws (Box-Muller on two counter-based uniforms)."""
-        u1 = self.uniform(name, t, idx)
-        u2 = self.uniform(name + "/2", t, idx)
-        return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
 
     def generator(self, name: str) -> np.random.Generator:
         """The ``numpy.random.Generator`` of stream ``name`` (created once per run)."""

@@ -1,8 +1,8 @@
-"""The comparison for planners: terminal table, Markdown and CSV files, a figure, and the CLI.
+"""The comparison for planners: terminal table, Markdown and CSV files, and a figure.
 
-``popsim compare SCENARIO... [--replicates R] [--seed N] [--baseline NAME] [--out DIR]
-[--workers N] [--scheduler ADDRESS] [--set k=v ...]`` runs :func:`popsim.compare.compare` and
-writes, each atomically, into ``DIR`` (default ``results/compare/<scenario names>/``):
+:func:`write_outputs` writes the result of :func:`popsim.experiments.compare.compare`, each file
+atomically, into one folder (``popsim compare`` gives it: ``--out`` or
+``results/compare/<scenario names>/``, see :mod:`popsim.cli.compare`):
 
 * ``compare.nc``: the dataset (every run, dims ``scenario`` x ``replicate``, and the metrics);
 * ``compare.md``: the planner table with a legend of every column and the scenarios compared;
@@ -11,28 +11,26 @@ writes, each atomically, into ``DIR`` (default ``results/compare/<scenario names
   true against reported SRB.
 
 Table cells read ``mean [lo, hi]``: the mean over replicates and the 90% interval across them
-(:mod:`popsim.compare` explains the intervals and the pairing of replicates).
+(:mod:`popsim.experiments.compare` explains the intervals, the pairing of replicates and how the
+baseline is chosen; the settings line above every table says which baseline was used).
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
-import hashlib
 import io
 import math
-import time
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
-from ..io import atomic_path, write_netcdf
+from ..io import save_figure, write_netcdf, write_text
 
 __all__ = ["format_terminal", "format_markdown", "format_csv", "comparison_figure",
-           "write_outputs", "default_out_dir", "add_parser", "cmd_compare", "GROUP_TITLES"]
+           "write_outputs", "GROUP_TITLES"]
 
-#: Headings of the column groups of :data:`popsim.compare.COLUMNS`.
+#: Headings of the column groups of :data:`popsim.experiments.compare.COLUMNS`.
 GROUP_TITLES = {
     "srb": "Sex ratio at birth in {end} (males per 100 females)",
     "run": "Sex ratio at birth over {start}-{end}, all births pooled (males per 100 females)",
@@ -86,10 +84,12 @@ def _title(table: xr.Dataset, group: str) -> str:
 
 def _settings_line(table: xr.Dataset) -> str:
     a = table.attrs
+    origin = f" ({a['baseline_origin']})" if a.get("baseline_origin") else ""
     return (f"{int(a['households']):,} households, {a['start_year']}-{a['end_year']}, "
             f"{a['replicates']} replicate(s) per scenario (root seed {a['root_seed']}; replicate r "
-            f"uses the same seed in every scenario), baseline '{a['baseline']}'. Cells: mean "
-            f"[90% interval across replicates]; effects are paired (within each replicate).")
+            f"uses the same seed in every scenario), baseline '{a['baseline']}'{origin}. Cells: "
+            f"mean [90% interval across replicates]; effects are paired (within each "
+            f"replicate).")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -289,14 +289,6 @@ def comparison_figure(ds: xr.Dataset, table: xr.Dataset | None = None):
 # files
 
 
-def default_out_dir(names: list[str]) -> Path:
-    """``results/compare/<names joined by '-'>``, shortened with a hash when very long."""
-    joined = "-".join(names)
-    if len(joined) > 80:
-        joined = joined[:60].rstrip("-_") + "-" + hashlib.sha1(joined.encode()).hexdigest()[:8]
-    return Path("results") / "compare" / joined
-
-
 def write_outputs(ds: xr.Dataset, out_dir: str | Path) -> dict[str, Path]:
     """Write compare.nc, compare.md, compare.csv and compare.png into ``out_dir``, atomically."""
     from ..experiments.compare import planner_table
@@ -305,10 +297,7 @@ def write_outputs(ds: xr.Dataset, out_dir: str | Path) -> dict[str, Path]:
     table = planner_table(ds)
     paths = {k: out_dir / f"compare.{k}" for k in ("nc", "md", "csv", "png")}
     write_netcdf(ds, paths["nc"])
-    for key, text in (("md", format_markdown(table, ds)), ("csv", format_csv(table, ds))):
-        with atomic_path(paths[key]) as tmp:
-            tmp.write_text(text, encoding="utf-8")
-    fig = comparison_figure(ds, table)
-    with atomic_path(paths["png"]) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+    write_text(format_markdown(table, ds), paths["md"])
+    write_text(format_csv(table, ds), paths["csv"])
+    save_figure(comparison_figure(ds, table), paths["png"])
     return paths

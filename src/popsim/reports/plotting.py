@@ -8,7 +8,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..io import atomic_path
+from ..io import save_figure
 
 __all__ = ["srb_figure", "save_srb_figure"]
 
@@ -44,7 +44,4 @@ def srb_figure(ds: xr.Dataset, title: str | None = None) -> Figure:
 
 def save_srb_figure(ds: xr.Dataset, dest: str | Path, title: str | None = None) -> Path:
     """Write :func:`srb_figure` as a PNG, atomically."""
-    fig = srb_figure(ds, title)
-    with atomic_path(dest) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    return Path(dest)
+    return save_figure(srb_figure(ds, title), dest)

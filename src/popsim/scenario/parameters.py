@@ -9,15 +9,20 @@ A scenario has *context* sections (who lives in the county, how they behave, wha
 prices they face) and *lever* sections (what the county government does). The schema defaults
 are the ``county`` scenario: a county of 16 townships with the four measures at the intensity its
 work reports describe.
+
+Fields declared ``fixed=True`` are constants of the model's rules (a share, a cap, a span of
+months) rather than levers or calibrated behaviour; they sit in the section whose rule uses them,
+so that every number the model uses is documented here and can be swept, and nothing is left in
+the code.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar, Iterator
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .schema import Flag, Num, P, ParamSpec, Schedule, Section, parse_value
+from .schema import Flag, Num, P, ParamSpec, Schedule, Section, check_name, parse_value
 
 __all__ = ["Scenario", "SECTIONS", "iter_params", "param_spec", "parse_param"]
 
@@ -94,6 +99,15 @@ class Fertility(Section):
                                       source="calibrated to the 2016-2018 birth response")
     son_seeking_max_parity: int = P(4, "children", "Highest parity at which a household without "
                                     "a son still tries for one", 1, 12, source="assumed")
+    union_age_sd: float = P(2.5, "years", "Spread (sd) of a woman's age at union around "
+                            "fertility.union_age", 0, 10, fixed=True, source="assumed")
+    union_age_max: float = P(40.0, "years", "Latest age at union (later draws are set to it)", 15,
+                             49, fixed=True, source="assumed")
+    desired_max: int = P(8, "children", "Most children a woman can desire", 1, 20, fixed=True,
+                         source="assumed")
+    postpartum_spread: float = P(0.5, "relative", "Half-width of the uniform spread of the "
+                                 "postpartum wait around fertility.postpartum_months (0.5: from "
+                                 "0.5 to 1.5 times it)", 0, 1, fixed=True, source="assumed")
 
 
 class SonPreference(Section):
@@ -106,7 +120,8 @@ class SonPreference(Section):
     rural_shift: float = P(0.25, "index 0-1", "Extra son preference of rural households", 0, 1,
                            schedule=False, source="rural SRB above urban (Zhu et al. 2009)")
     threshold: float = P(0.5, "index 0-1", "Son preference above which a household 'needs a "
-                         "son'", 0, 1, schedule=False, source="DESIGN §2")
+                         "son'", 0, 1, schedule=False, source="assumed (the midpoint of the "
+                         "index); cohort_mean is calibrated to 'must have a son' shares")
     secular_decline: Num = P(0.005, "per year", "Relative yearly decline of every woman's son "
                              "preference (modernisation)", 0, 0.5, source="assumed")
     peer_influence: float = P(0.02, "per year", "Yearly pull of son preference toward the "
@@ -175,6 +190,13 @@ class Behaviour(Section):
     natural_srb: float = P(106.0, "males per 100 females", "Sex ratio at birth without "
                            "selection", 100, 110, schedule=False,
                            source="Chao et al. 2019 (PNAS): East Asia 106.3")
+    expected_girl_share: float = P(0.5, "fraction", "Share of sex determinations a household "
+                                   "expects to find a girl: weight of the termination price in "
+                                   "the route utilities", 0, 1, fixed=True,
+                                   source="about half of fetuses are female")
+    case_memory_months: int = P(12, "months", "Months over which publicised cases count in the "
+                                "perceived risk of households", 1, 120, fixed=True,
+                                source="assumed: a year of news")
 
 
 class Market(Section):
@@ -219,6 +241,27 @@ class Market(Section):
     entry_threshold: float = P(3.0, "clients/month", "Unmet demand in a township that can draw "
                                "an underground provider", 1, 1e6, schedule=False,
                                source="assumed")
+    late_share: float = P(0.5, "fraction", "Share of sex-determination clients who also buy a "
+                          "late termination, in a provider's profit estimate", 0, 1, fixed=True,
+                          source="about half of fetuses are female")
+    public_ethics: float = P(3.0, "x", "Moral cost of public providers (county hospitals, "
+                             "township health centres) relative to private ones", 0, 100,
+                             fixed=True, source="assumed")
+    underground_ethics: float = P(0.2, "x", "Moral cost of an underground entrant relative to a "
+                                  "private provider (it opens to sell these services)", 0, 10,
+                                  fixed=True, source="assumed")
+    initial_risk: float = P(0.01, "probability", "Risk belief of every provider at the start of a "
+                            "run", 0, 1, fixed=True, source="assumed")
+    demand_smoothing: float = P(0.3, "weight", "Weight of the month's observation in a "
+                                "provider's expected clients (moving average)", 0, 1, fixed=True,
+                                source="assumed")
+    decision_noise: float = P(0.5, "x ethics_mean", "Spread (sd) of the monthly noise in a "
+                              "provider's offer decision, relative to market.ethics_mean (plus "
+                              "1 yuan)", 0, 10, fixed=True, source="assumed")
+    inspection_learning: float = P(0.5, "fraction", "Share of the gap to "
+                                   "enforcement.detection that an inspection closes in the "
+                                   "inspected provider's risk belief", 0, 1, fixed=True,
+                                   source="assumed")
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,7 +272,8 @@ class Propaganda(Section):
     kind: ClassVar[str] = "lever"
     title: ClassVar[str] = "Propaganda and education"
     reach: Num = P(0.05, "per month", "Share of households reached by propaganda each month", 0,
-                   1, source="county reports: campaigns, slogans, hotline; assumed 5%/month", off=0.0)
+                   1, source="county reports: campaigns, slogans, hotline; assumed 5%/month",
+                   off=0.0)
     persuasion: float = P(0.02, "relative", "Relative fall of son preference per contact", 0,
                           1, schedule=False, source="assumed")
     law_awareness: float = P(0.3, "probability", "Chance a contact makes the household aware of "
@@ -249,7 +293,8 @@ class Incentives(Section):
                                     kind="choice",
                                     choices=("none", "daughters_only", "small_family"), off="none")
     benefit_per_year: Num = P(1200.0, "yuan/year", "Yearly benefit for a qualifying household", 0,
-                              1e6, source="reward & assistance scheme: 600 yuan per parent", off=0.0)
+                              1e6, source="reward & assistance scheme: 600 yuan per parent",
+                              off=0.0)
     benefit_start_age: float = P(60.0, "years", "Age of the woman when the yearly benefit "
                                  "starts", 15, 100, schedule=False, source="national scheme")
     benefit_years: float = P(20.0, "years", "Years the benefit is paid", 0, 80, schedule=False,
@@ -261,6 +306,10 @@ class Incentives(Section):
     base_awareness: float = P(0.15, "probability", "Chance a new household knows the incentives "
                               "without propaganda", 0, 1, schedule=False,
                               source="Apni Beti Apna Dhan evaluation: 9-15%")
+    pledge_half_value: float = P(0.5, "income-years", "Reward (present value in years of income) "
+                                 "at which half of the aware households pledge to stop at one "
+                                 "child under small_family eligibility", 0.01, 100, fixed=True,
+                                 source="assumed")
 
 
 class Enforcement(Section):
@@ -315,6 +364,16 @@ class Enforcement(Section):
     misreport: Num = P(0.0, "per SRB point", "Under-reporting of male births per point of "
                        "reported SRB above target (data management under pressure)", 0, 1,
                        source="assumed; off by default", off=0.0)
+    misreport_cap: float = P(0.5, "probability", "Highest share of male births left unreported "
+                             "under accountability pressure", 0, 1, fixed=True, source="assumed")
+    target_weight_ultrasound: float = P(2.0, "x", "Extra inspection weight of a provider with "
+                                        "ultrasound under risk targeting", 0, 100, fixed=True,
+                                        source="assumed")
+    target_weight_private: float = P(2.0, "x", "Extra inspection weight of a private clinic under "
+                                     "risk targeting", 0, 100, fixed=True, source="assumed")
+    signal_max_age: int = P(12, "months", "Age at which a signal not yet followed up (a "
+                            "disappeared pregnancy) is dropped: the trail has gone cold", 1, 120,
+                            fixed=True, source="assumed")
 
 
 class Registration(Section):
@@ -366,7 +425,8 @@ class Scenario(BaseModel):
     """A complete, validated scenario: metadata plus one object per section."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str = Field("county", description="Short name (used for output paths)")
+    name: str = Field("county", description="Short name, part of output paths: 1 to 64 "
+                      "letters, digits, '_', '.' or '-', starting with a letter or digit")
     description: str = Field("", description="What the scenario represents")
     run: RunSettings = Field(default_factory=RunSettings)
     population: Population = Field(default_factory=Population)
@@ -380,6 +440,11 @@ class Scenario(BaseModel):
     enforcement: Enforcement = Field(default_factory=Enforcement)
     registration: Registration = Field(default_factory=Registration)
     policy: Policy = Field(default_factory=Policy)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        return check_name(v)  # every code path that builds a Scenario: files, --set, the app
 
     def get(self, path: str) -> Any:
         """The value at ``"section.field"``."""
@@ -395,7 +460,7 @@ def iter_params() -> Iterator[ParamSpec]:
             choices = tuple(m["choices"]) if m["choices"] else None
             yield ParamSpec(f"{sname}.{fname}", f.default, m["unit"], f.description or "",
                             m["lo"], m["hi"], m["kind"], choices, m["schedule"], m["source"],
-                            cls.kind, m["off"])
+                            cls.kind, m["off"], m.get("fixed", False))
 
 
 def param_spec(path: str) -> ParamSpec:

@@ -1,0 +1,82 @@
+"""``popsim score``: run a history scenario's replicates and score them against observations
+(the work is :mod:`popsim.validation.score`, the table and figures
+:mod:`popsim.reports.score_report`)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from ..errors import UsageError
+from .common import RESULTS_DIR, add_scenario_args
+
+__all__ = ["add_parser", "cmd_score"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``popsim score``."""
+    p = sub.add_parser(
+        "score", help="score a scenario against observed data (SRB, birth order, sibship, ...)",
+        description="Run a scenario's replicates and compute every target of its target file "
+                    "(the SRB series, SRB by birth order and residence, the census sibship "
+                    "table, prices, fertility, ...): the model's value and 90%% interval against "
+                    "the observation and its band, the error, pass or miss. Writes DIR/score.csv, "
+                    "score.md, score.nc, runs.nc and one PNG per group of targets. Exits 0 "
+                    "whatever the fit unless --fail-outside is given.")
+    add_scenario_args(p)
+    p.add_argument("--targets", default=None, metavar="FILE",
+                   help="target file (default: the embedded one named after the scenario)")
+    p.add_argument("--replicates", type=int, default=None, metavar="R",
+                   help="runs (default: the target file's 'replicates')")
+    p.add_argument("--seed", type=int, default=None, metavar="N",
+                   help="root seed of the replicates (default: the scenario's run.seed)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help=f"output folder (default {RESULTS_DIR}/score/<scenario>/)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="worker processes (default: all cores; 1 runs in this process)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on dask.distributed: 'local' or tcp://host:port")
+    p.add_argument("--fail-outside", action="store_true",
+                   help="exit 1 if any target is outside its tolerance (for CI)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--yes", action="store_true", help="run even if the request is very large")
+    p.set_defaults(func=cmd_score)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from ..reports.score_report import format_terminal, write_outputs
+    from ..scenario.loader import load_scenario
+    from ..validation.score import run_replicates, score_runs
+    from ..validation.targets import load_targets
+    from ..workload import check_workload, estimate
+
+    if args.replicates is not None and args.replicates < 1:
+        raise UsageError(f"--replicates must be at least 1, got {args.replicates}")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    scenario = load_scenario(args.scenario, args.overrides)
+    targets = load_targets(args.targets or scenario.name)
+    reps = args.replicates or targets.replicates
+    out = Path(args.out) if args.out else Path(RESULTS_DIR) / "score" / scenario.name
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; give a folder")
+    r = scenario.run
+    months = (r.end_year - r.start_year + 1 + r.burn_in_years) * 12
+    check_workload(estimate(reps, r.households, months, args.workers or 2), yes=args.yes,
+                   what=f"popsim score {scenario.name}")
+    print(f"popsim score: {scenario.name} x {reps} replicates; {r.households:,} households, "
+          f"{r.start_year}-{r.end_year}; {len(targets.targets)} targets from {targets.source}",
+          flush=True)
+    start = time.perf_counter()
+    runs = run_replicates(scenario, reps, args.seed, workers=args.workers,
+                          scheduler=args.scheduler, progress=not args.no_progress)
+    runs.attrs["households"] = r.households
+    table = score_runs(runs, targets)
+    paths = write_outputs(table, runs, out)
+    print(f"{reps} runs in {time.perf_counter() - start:.1f} s\n")
+    print(format_terminal(table))
+    print(f"\ntable:   {paths['csv']}\n         {paths['md']}\nfigures: {out}/score_*.png")
+    if args.fail_outside and not bool(table["passed"].all()):
+        return 1
+    return 0
