@@ -14,7 +14,7 @@ import zarr
 
 import popsim
 from popsim import cli
-from popsim.experiments import sweep, sweep_spec
+from popsim.experiments import sweep, sweep_spec, sweep_store
 from popsim.model.streams import replicate_seeds
 
 TINY = """
@@ -66,7 +66,8 @@ def test_grid_layout_and_provenance(grid):
                                      "incentives.benefit_per_year": 2, "replicate": 2, "year": 3}
     assert ds["srb_by_parity"].dims[-2:] == ("year", "parity")
     assert list(ds.data_vars) == ["srb", "srb_by_parity", "births", "enforcement_cost",
-                                  "run_complete"]
+                                  "run_complete", "run_digest"]
+    assert ds["run_digest"].dtype == np.uint64 and bool((ds["run_digest"] != 0).all())
     assert ds["incentives.benefit_per_year"].values.tolist() == [0.0, 6000.0]
     assert ds["incentives.benefit_per_year"].attrs["units"] == "yuan/year"
     assert ds["seed"].values.tolist() == replicate_seeds(11, 2)
@@ -170,7 +171,7 @@ def test_resume_of_a_finished_sweep_runs_nothing(grid):
 
 def test_a_second_writer_is_refused(grid, capsys):
     spec_path, store = grid
-    with sweep._writer_lock(store):  # as a running `popsim sweep` holds it
+    with sweep_store.writer_lock(store):  # as a running `popsim sweep` holds it
         assert cli.main(["sweep", str(spec_path), "--out", str(store), "--resume"]) == 2
     assert f"is writing {store}" in capsys.readouterr().err
 
@@ -219,7 +220,8 @@ def test_bad_spec_exit_2_before_any_run(tmp_path, capsys, text, message):
     store = tmp_path / "bad.zarr"
     assert cli.main(["sweep", str(spec_path), "--out", str(store), "--workers", "1"]) == 2
     err = capsys.readouterr().err
-    assert message in err and err.startswith("popsim: error:") and "Traceback" not in err
+    assert message in err and err.startswith(f"popsim: error: {spec_path}") and \
+        "Traceback" not in err
     assert not store.exists()
 
 
@@ -239,7 +241,7 @@ def test_bad_command_options_exit_2(grid, tmp_path, capsys):
 
 
 def test_example_specs_are_valid():
-    shapes = {name: sweep.run_shape(sweep_spec.load_spec(name)) for name in sweep_spec.available_sweeps()}
+    shapes = {name: sweep_spec.load_spec(name).shape for name in sweep_spec.available_sweeps()}
     assert shapes["enforcement_incentive_grid"] == (4, 4, 3)
     assert shapes["sobol_levers"] == (64 * (7 + 2), 1)
 

@@ -2,17 +2,20 @@
 
 Real processes throughout: a process pool, a dask LocalCluster (one for the whole module, two
 worker processes, reached by its tcp address as an existing cluster would be), and ``popsim
-sweep`` commands interrupted by real signals.
+sweep`` commands interrupted by real signals. The interruptions are deterministic on a busy
+machine: the runner's testing hook (``POPSIM_TEST_PAUSE_AFTER=k``) stops it after exactly k
+committed runs and says so on stderr; the test waits for that line, then sends the signal.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -91,19 +94,43 @@ def _complete(store: Path) -> int:
         return 0  # the template is not in place yet
 
 
-def _start(spec_path: Path, store: Path, *extra: str) -> subprocess.Popen:
-    # Its own session, so the kill reaches the pool's worker processes too, as a crash would.
-    return subprocess.Popen([POPSIM, "sweep", str(spec_path), "--out", str(store),
-                             "--no-progress", *extra], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+class _Sweep:
+    """A ``popsim sweep`` command in its own session (so a kill of its group reaches the pool's
+    workers too, as a crash would), paused by the testing hook after ``pause_after`` runs."""
 
+    def __init__(self, spec_path: Path, store: Path, pause_after: int, *extra: str):
+        env = {**os.environ, sweep.PAUSE_AFTER_ENV: str(pause_after)}
+        self.proc = subprocess.Popen([POPSIM, "sweep", str(spec_path), "--out", str(store),
+                                      "--no-progress", *extra], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                     env=env)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.err: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
-def _wait_for(store: Path, proc: subprocess.Popen, at_least: int) -> None:
-    deadline = time.monotonic() + 120
-    while _complete(store) < at_least:
-        assert proc.poll() is None, f"sweep ended early: {proc.communicate()}"
-        assert time.monotonic() < deadline, "sweep made no progress"
-        time.sleep(0.02)
+    def _read(self) -> None:
+        for line in self.proc.stderr:
+            self.err.append(line)
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for_pause(self, k: int) -> None:
+        """Block until the runner says it paused after k runs (a generous timeout, no race)."""
+        while True:
+            try:
+                line = self.lines.get(timeout=120)
+            except queue.Empty:
+                pytest.fail(f"no pause line within 120 s; stderr so far: {''.join(self.err)}")
+            assert line is not None, f"sweep ended before pausing: {''.join(self.err)}"
+            if line.startswith(f"popsim: paused after {k} runs"):
+                return
+
+    def finish(self) -> tuple[int, str, str]:
+        out = self.proc.stdout.read()
+        self.proc.wait(timeout=120)
+        self._reader.join(timeout=60)
+        return self.proc.returncode, out, "".join(self.err)
 
 
 def _counts(stdout: str) -> tuple[int, int]:
@@ -115,29 +142,29 @@ def _counts(stdout: str) -> tuple[int, int]:
 def test_interrupted_and_killed_sweep_resumes_to_the_same_dataset(spec_path, reference,
                                                                   tmp_path, capsys):
     store = tmp_path / "killed.zarr"
-    # Ctrl-C (SIGINT to the command): stops cleanly with code 130 and says how to continue.
-    proc = _start(spec_path, store, "--workers", "1")
-    _wait_for(store, proc, 2)
-    os.kill(proc.pid, signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "continue it with --resume" in err and "Traceback" not in err
-    first = _complete(store)
-    assert 2 <= first < TOTAL
+    # Ctrl-C (SIGINT to the command) after exactly 3 runs: stops cleanly with code 130 and says
+    # how to continue.
+    run = _Sweep(spec_path, store, 3, "--workers", "1")
+    run.wait_for_pause(3)
+    os.kill(run.proc.pid, signal.SIGINT)
+    code, _, err = run.finish()
+    assert code == 130, err
+    assert "sweep interrupted with 3 of 12 runs complete" in err and "--resume" in err
+    assert "Traceback" not in err
+    assert _complete(store) == 3
 
-    # kill -9 of the whole process group (the command and its pool) part-way through the resume
-    proc = _start(spec_path, store, "--workers", "2", "--resume")
-    _wait_for(store, proc, first + 2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
-    second = _complete(store)
-    assert first + 2 <= second < TOTAL, "the kill came too late to test anything"
+    # kill -9 of the whole process group (the command and its pool) after 2 more runs
+    run = _Sweep(spec_path, store, 2, "--workers", "2", "--resume")
+    run.wait_for_pause(2)
+    os.killpg(run.proc.pid, signal.SIGKILL)
+    code, _, _ = run.finish()
+    assert code == -signal.SIGKILL
+    assert _complete(store) == 5
 
     assert cli.main(["sweep", str(spec_path), "--out", str(store), "--workers", "1",
                      "--resume", "--no-progress"]) == 0
     # exactly the runs not recorded complete were run again: none twice, none missing
-    assert _counts(capsys.readouterr().out) == (second, TOTAL - second)
+    assert _counts(capsys.readouterr().out) == (5, TOTAL - 5)
     resumed = sweep.open_sweep(store).load()
     assert bool(resumed["run_complete"].all())
     xr.testing.assert_identical(resumed, reference)

@@ -96,7 +96,7 @@ def test_china_targets_cover_the_issue():
     ('scenario = "x"\n', "no \\[\\[target\\]\\]"),
     ('scenario = "x"\n[[target]]\nobservation = "srb_1981"\ngroup = "g"\n'
      'subset = { parity = "2", colour = "red" }\n', "no subset key 'colour'"),
-    ("scenario = \n", "not a readable TOML"),
+    ("scenario = \n", "malformed TOML"),
 ])
 def test_bad_target_files_name_file_and_key(tmp_path, text, match):
     f = tmp_path / "t.toml"

@@ -11,8 +11,8 @@ import difflib
 import numbers
 from collections.abc import Iterable
 
-__all__ = ["PopsimError", "InputError", "ScenarioError", "SpecError", "UsageError", "did_you_mean",
-           "shown", "EXIT_USAGE"]
+__all__ = ["PopsimError", "InputError", "ScenarioError", "SpecError", "StoreError", "UsageError",
+           "did_you_mean", "shown", "EXIT_USAGE"]
 
 #: exit code of the ``popsim`` command for usage and input errors
 EXIT_USAGE = 2
@@ -33,6 +33,11 @@ class ScenarioError(InputError):
 class SpecError(ScenarioError):
     """A sweep or calibration spec that cannot be used (also a :class:`ScenarioError`, since a
     spec's scenario and parameters are checked like a scenario's)."""
+
+
+class StoreError(InputError):
+    """A sweep or calibration store that cannot be used as asked: missing, not a store of that
+    kind, damaged or incomplete (the message names the store and the damaged runs)."""
 
 
 class UsageError(InputError):

@@ -35,34 +35,12 @@ from urllib.parse import urlsplit
 
 from ..scenario.loader import DEFAULT_SCENARIO, available_scenarios, load_scenario
 
-__all__ = ["add_parser", "allowed_hosts", "cmd_app", "LOCAL_NAMES", "PAGE_MODULE", "serve"]
+__all__ = ["allowed_hosts", "cmd_app", "LOCAL_NAMES", "PAGE_MODULE", "serve"]
 
 #: The module whose ``Page`` component Solara serves.
 PAGE_MODULE = "popsim.app.page"
-DEFAULT_PORT = 8765
 #: Names of this machine that a browser on it may use, whatever address the server listens on.
 LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
-
-
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register ``popsim app`` on the main parser's sub-commands."""
-    p = sub.add_parser(
-        "app", help="start the teaching app in a browser (offline, localhost)",
-        description="Serve the teaching app: the levers, live charts against a no-measures "
-                    "shadow run, and seven lessons on the policy trade-offs. Works with no "
-                    "internet access. Needs the app extra: pip install 'popsim[app]'.")
-    p.add_argument("--scenario", default=DEFAULT_SCENARIO,
-                   help=f"embedded scenario to start with (default: {DEFAULT_SCENARIO}; "
-                        f"'popsim scenarios' lists them)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT,
-                   help=f"TCP port (default: {DEFAULT_PORT}; 0 picks a free one)")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default: 127.0.0.1, this machine only)")
-    p.add_argument("--allow-host", action="append", default=[], metavar="NAME[:PORT]",
-                   help="also answer requests addressed to NAME (the server's port unless "
-                        "given), e.g. the machine's name on a classroom network; repeatable. "
-                        "Other names are refused (DNS rebinding)")
-    p.set_defaults(func=cmd_app)
 
 
 def _usage_error(message: str) -> Exception:

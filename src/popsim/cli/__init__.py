@@ -262,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_cli.add_parser(sub)
     from . import compare as compare_cli
     compare_cli.add_parser(sub)
+    from . import score as score_cli
+    score_cli.add_parser(sub)
     return parser
 
 

@@ -9,9 +9,13 @@ import time
 from pathlib import Path
 
 from ..errors import UsageError
-from .common import RESULTS_DIR, add_scenario_args
+from .common import (RESULTS_DIR, add_scenario_args, add_yes_arg, check_file, check_folder,
+                     check_inside, check_workers)
 
 __all__ = ["add_parser", "cmd_score"]
+
+#: the most replicates one score may ask for (a typo guard; the workload check comes after)
+MAX_REPLICATES = 10_000
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fail-outside", action="store_true",
                    help="exit 1 if any target is outside its tolerance (for CI)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--yes", action="store_true", help="run even if the request is very large")
+    add_yes_arg(p)
     p.set_defaults(func=cmd_score)
 
 
@@ -49,27 +53,35 @@ def cmd_score(args: argparse.Namespace) -> int:
     from ..scenario.loader import load_scenario
     from ..validation.score import run_replicates, score_runs
     from ..validation.targets import load_targets
+    from ..experiments.executors import default_workers
+    from ..scenario.loader import check_seed
     from ..workload import check_workload, estimate
 
-    if args.replicates is not None and args.replicates < 1:
-        raise UsageError(f"--replicates must be at least 1, got {args.replicates}")
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    if args.replicates is not None and not 1 <= args.replicates <= MAX_REPLICATES:
+        raise UsageError(f"--replicates must be 1 to {MAX_REPLICATES:,}, got {args.replicates}")
+    workers = check_workers(args.workers)
+    seed = None if args.seed is None else check_seed(args.seed, "--seed")
     scenario = load_scenario(args.scenario, args.overrides)
     targets = load_targets(args.targets or scenario.name)
     reps = args.replicates or targets.replicates
-    out = Path(args.out) if args.out else Path(RESULTS_DIR) / "score" / scenario.name
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file; give a folder")
+    if args.out:
+        out, what = Path(args.out), "--out"
+        check_folder(out, what)
+    else:
+        out, what = Path(RESULTS_DIR) / "score" / scenario.name, "output"
+        check_folder(out, what)
+        check_inside(out, Path(RESULTS_DIR), what)
+    for name in ("score.csv", "score.md", "score.nc", "runs.nc"):
+        check_file(out / name, what)
     r = scenario.run
     months = (r.end_year - r.start_year + 1 + r.burn_in_years) * 12
-    check_workload(estimate(reps, r.households, months, args.workers or 2), yes=args.yes,
-                   what=f"popsim score {scenario.name}")
+    check_workload(estimate(reps, r.households, months, workers or default_workers()),
+                   yes=args.yes, what=f"popsim score {scenario.name}")
     print(f"popsim score: {scenario.name} x {reps} replicates; {r.households:,} households, "
           f"{r.start_year}-{r.end_year}; {len(targets.targets)} targets from {targets.source}",
           flush=True)
     start = time.perf_counter()
-    runs = run_replicates(scenario, reps, args.seed, workers=args.workers,
+    runs = run_replicates(scenario, reps, seed, workers=workers,
                           scheduler=args.scheduler, progress=not args.no_progress)
     runs.attrs["households"] = r.households
     table = score_runs(runs, targets)

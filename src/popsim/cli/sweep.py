@@ -3,13 +3,15 @@
 ::
 
     popsim sweep SPEC [--out results/NAME.zarr] [--workers N] [--scheduler ADDRESS|local]
-                      [--resume | --overwrite]
-    popsim export SWEEP.zarr OUT.nc
+                      [--resume | --overwrite] [--yes]
+    popsim export SWEEP.zarr OUT.nc [--partial]
     popsim plot SWEEP.zarr [--outcome srb] [--select parity=2] [--year Y] [--x P] [--y P]
     popsim sensitivity SWEEP.zarr [--outcome srb] [--select parity=2] [--year Y]
 
 ``SPEC`` is a sweep TOML file or the name of an example in ``scenarios/sweeps/``. Bad input (a
-spec error, a store made by another spec, an unknown outcome) is one message and exit code 2.
+spec error, a request too large without ``--yes``, a store made by another spec, a damaged store,
+an unknown outcome) is one message and exit code 2. ``--resume`` continues an interrupted sweep
+and repairs a damaged one; ``export``, ``plot`` and ``sensitivity`` verify every run first.
 Heavy imports (zarr, dask, SALib) happen inside the commands so ``popsim --help`` stays fast.
 """
 
@@ -21,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import UsageError
+from .common import RESULTS_DIR, add_yes_arg, check_file, check_folder, check_workers
 
 __all__ = ["add_parser"]
 
@@ -66,28 +69,29 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from ..experiments.sweep import run_sweep
     from ..experiments.sweep_spec import load_spec
 
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    check_workers(args.workers)
     if args.scheduler and args.scheduler != "local" and "://" not in args.scheduler:
         raise UsageError(f"--scheduler takes 'local' or a dask address like tcp://host:8786, "
                          f"got '{args.scheduler}'")
-    if args.scheduler and args.scheduler.startswith("tcp://"):
-        _check_reachable(args.scheduler)
     if args.resume and args.overwrite:
         raise UsageError("--resume and --overwrite exclude each other")
     spec = load_spec(args.spec)
-    out = Path(args.out) if args.out else Path("results") / f"{spec.name}.zarr"
+    out = Path(args.out) if args.out else Path(RESULTS_DIR) / f"{spec.name}.zarr"
+    check_folder(out.parent, "--out" if args.out else "output")
+    if args.scheduler and args.scheduler.startswith("tcp://"):
+        _check_reachable(args.scheduler)
     try:
         result = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler,
                            resume=args.resume, overwrite=args.overwrite,
-                           progress=not args.no_progress)
+                           progress=not args.no_progress, yes=args.yes)
     except OSError as e:
         if args.scheduler and args.scheduler != "local" and not out.exists():
             raise UsageError(f"cannot use the dask scheduler at {args.scheduler}: {e}") from None
         raise
     rate = result.ran / result.seconds if result.seconds > 0 else float("nan")
+    repaired = f", {result.repaired} of them damaged" if result.repaired else ""
     print(f"sweep {spec.name}: {result.total} runs ({result.skipped} already complete, "
-          f"{result.ran} run now) in {result.seconds:.1f} s, {rate:.2f} runs/s "
+          f"{result.ran} run now{repaired}) in {result.seconds:.1f} s, {rate:.2f} runs/s "
           f"{_executor_text(args.workers, args.scheduler)}")
     print(f"dataset: {out}")
     return 0
@@ -95,12 +99,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     _require_sweep_extra("zarr")
-    from ..io import write_netcdf
     from ..experiments.sweep import open_sweep
+    from ..io import write_netcdf
 
     if not args.out.endswith(".nc"):
         raise UsageError(f"the export is a netCDF file: give OUT as a .nc path, got "
                          f"'{args.out}'")
+    check_file(args.out, "OUT")
+    check_folder(Path(args.out).parent, "OUT")
     with open_sweep(args.sweep, complete=not args.partial) as ds:
         ds = ds.load()
     for v in ds.variables.values():
@@ -110,29 +116,39 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _default_png(store: str, *parts: str) -> Path:
-    path = Path(store.rstrip("/"))
-    return path.with_name("-".join([path.stem, *[p for p in parts if p]]) + ".png")
+def _png(store: str, out: str | None, *parts: str) -> Path:
+    """``--out``, or a PNG beside the store named after it and ``parts``; checked writable."""
+    if out:
+        dest = Path(out)
+    else:
+        path = Path(store.rstrip("/"))
+        dest = path.with_name("-".join([path.stem, *[p for p in parts if p]]) + ".png")
+    check_file(dest, "--out")
+    check_folder(dest.parent, "--out")
+    return dest
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
     _require_sweep_extra("zarr")
     from ..experiments.sensitivity import parse_select
     from ..experiments.sweep import open_sweep
-    from ..reports.sweep_plot import save_sweep_figure
+    from ..io import save_figure
+    from ..reports.sweep_plot import sweep_figure
 
     with open_sweep(args.sweep) as ds:
-        dest = Path(args.out) if args.out else _default_png(args.sweep, args.outcome)
-        save_sweep_figure(ds, dest, variable=args.outcome, x=args.x, y=args.y,
-                          select=parse_select(args.select), year=args.year)
+        fig = sweep_figure(ds, variable=args.outcome, x=args.x, y=args.y,
+                           select=parse_select(args.select), year=args.year)
+    dest = _png(args.sweep, args.out, args.outcome)  # the outcome is a variable's name by now
+    save_figure(fig, dest)
     print(f"figure: {dest}")
     return 0
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     _require_sweep_extra("zarr", "SALib")
-    from ..experiments.sensitivity import analyze, parse_select, save_sensitivity_figure, table
+    from ..experiments.sensitivity import analyze, parse_select, sensitivity_figure, table
     from ..experiments.sweep import open_sweep
+    from ..io import save_figure
 
     with open_sweep(args.sweep) as ds:
         result = analyze(ds, args.outcome, parse_select(args.select), args.year)
@@ -141,9 +157,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     print(f"sensitivity of {args.sweep}: {method}")
     print(table(result))
     if not args.no_plot:
-        dest = Path(args.out) if args.out else _default_png(args.sweep, "sensitivity",
-                                                            args.outcome)
-        save_sensitivity_figure(result, dest)
+        dest = _png(args.sweep, args.out, "sensitivity", args.outcome)
+        save_figure(sensitivity_figure(result), dest)
         print(f"\nfigure: {dest}")
     return 0
 
@@ -166,7 +181,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "name from scenarios/sweeps/) into one zarr store, written "
                                    "as runs finish. Interrupted sweeps continue with --resume.")
     p.add_argument("spec", help="sweep spec: TOML path or example name")
-    p.add_argument("--out", default=None, help="zarr store (default: results/<name>.zarr)")
+    p.add_argument("--out", default=None, help=f"zarr store (default: {RESULTS_DIR}/<name>.zarr)")
     p.add_argument("--workers", type=int, default=None,
                    help="worker processes (1: in this process; default: all cores); with "
                         "--scheduler local, the LocalCluster's workers")
@@ -174,9 +189,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="run on dask.distributed: an existing scheduler (tcp://host:port) or "
                         "'local' to start a LocalCluster")
     p.add_argument("--resume", action="store_true",
-                   help="continue an interrupted sweep (refused if the spec changed)")
+                   help="continue an interrupted sweep, or repair a damaged one (refused if the "
+                        "spec changed)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing sweep store")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_yes_arg(p)
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("export", help="copy a sweep store to one netCDF file")

@@ -21,7 +21,6 @@ Two methods, chosen by the sweep's design:
 
 from __future__ import annotations
 
-import difflib
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,11 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from ..io import atomic_path
+from ..errors import did_you_mean
+from ..io import save_figure
 from .sweep import swept_parameters
 from .sweep_spec import RUN_DIM, SpecError
+from .sweep_store import COMPLETE, DIGEST
 
 __all__ = ["outcome", "analyze", "sobol_indices", "regression_ranking", "table",
            "sensitivity_figure", "save_sensitivity_figure", "parse_select"]
@@ -68,12 +69,10 @@ def outcome(ds: xr.Dataset, variable: str = "srb", select: dict[str, Any] | None
             year: int | None = None) -> xr.DataArray:
     """``variable`` reduced to one value per run: in ``year`` (default: the last), other
     dimensions pinned by ``select`` (which may also pin swept grid parameters, for plots)."""
-    names = [v for v in ds.data_vars if v != "run_complete"]
+    names = [str(v) for v in ds.data_vars if v not in (COMPLETE, DIGEST)]
     if variable not in names:
-        close = difflib.get_close_matches(variable, names, n=1)
-        raise SpecError(f"the sweep has no variable '{variable}'"
-                        f"{f' (did you mean {close[0]!r}?)' if close else ''}; it keeps: "
-                        f"{', '.join(names)}")
+        raise SpecError(f"the sweep has no variable '{variable}'{did_you_mean(variable, names)}; "
+                        f"it keeps: {', '.join(names)}")
     da = ds[variable]
     if "year" in da.dims:
         years = da["year"].values
@@ -277,7 +276,4 @@ def sensitivity_figure(result: xr.Dataset) -> Figure:
 
 def save_sensitivity_figure(result: xr.Dataset, dest: str | Path) -> Path:
     """Write :func:`sensitivity_figure` as a PNG, atomically."""
-    fig = sensitivity_figure(result)
-    with atomic_path(dest) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    return Path(dest)
+    return save_figure(sensitivity_figure(result), dest)

@@ -1,18 +1,30 @@
-"""Parameter sweeps: a TOML spec in (:mod:`popsim.sweep_spec`), one labelled xarray dataset
-(a zarr store) out.
+"""Parameter sweeps: a TOML spec in (:mod:`popsim.experiments.sweep_spec`), one labelled xarray
+dataset (a zarr store) out.
 
 **Store.** The parent process is the only writer. The first finished run defines the template
 (written whole with ``to_zarr(compute=False)`` into a temporary folder renamed into place); every
 finished run is then written into its own region (chunk size 1 along the run dimensions, so no two
-runs share a chunk) and only afterwards flagged in ``run_complete``. A sweep killed at any moment
-therefore holds complete, flagged runs plus at most some unflagged ones, which ``resume`` simply
-runs again: runs are pure functions of (scenario, seed), so the resumed dataset is identical to an
-uninterrupted one. Resuming with a spec whose meaning differs is refused, naming the difference.
+runs share a chunk), then its digest, and only then flagged in ``run_complete``
+(:mod:`popsim.experiments.sweep_store`). A sweep killed at any moment therefore holds complete,
+flagged runs plus at most some unflagged ones, which ``resume`` simply runs again: runs are pure
+functions of (scenario, seed), so the resumed dataset is identical to an uninterrupted one.
+Resuming with a spec whose meaning differs is refused, naming the difference. Resuming a damaged
+store (a chunk or metadata file deleted, truncated or altered) repairs it: exactly the runs that do
+not verify against their digest are run again. :func:`open_sweep` (and so ``export``, ``plot``,
+``sensitivity``) verifies every run first and never returns data of a run that does not verify.
+
+**Size.** Before any work the runner counts the runs and refuses a request too large for the
+machine or, without ``yes`` (``--yes``), estimated at more than
+:data:`popsim.workload.MAX_CPU_HOURS` of CPU (:func:`popsim.workload.check_workload`).
+
+**Testing hook.** With the environment variable ``POPSIM_TEST_PAUSE_AFTER=k`` the runner, after
+committing its k-th run (data, digest and flag on disk), prints ``popsim: paused after k runs`` to
+stderr and waits (up to ten minutes) until it is interrupted or killed, so that a test can stop a
+sweep at a known point whatever the machine's load. It is for tests only.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -20,22 +32,29 @@ import shutil
 import sys
 import time
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from ..scenario.loader import (scenario_hash, scenario_to_toml)
-from ..scenario.parameters import param_spec
+from ..errors import StoreError
 from ..provenance import software_versions
-from ..model.streams import replicate_seeds
-
-from .sweep_spec import RUN_DIM, SpecError, SweepSpec, build_tasks, design_points, run_task
+from ..scenario.loader import scenario_hash, scenario_to_toml
+from ..scenario.parameters import param_spec
+from ..workload import check_workload
+from .sweep_design import Points, Tasks, check_points, run_task
+from .sweep_spec import RUN_DIM, SweepSpec, sweep_workload
+from .sweep_store import (COMPLETE, DIGEST, FRAME_ATTR, StoreCheck, check_store,
+                          frame_digest, load_masked, quiet_consolidated, rebuild_frame,
+                          restore_metadata, run_digest, writer_lock)
 
 __all__ = ["run_sweep", "open_sweep", "sweep_status", "spec_differences", "SweepResult",
-           "run_shape", "swept_parameters"]
+           "swept_parameters", "PAUSE_AFTER_ENV"]
+
+#: environment variable of the testing hook (see the module docstring)
+PAUSE_AFTER_ENV = "POPSIM_TEST_PAUSE_AFTER"
+_PAUSE_SECONDS = 600.0
 
 # ------------------------------------------------------------------------------------------------
 # The store
@@ -57,97 +76,111 @@ def _attrs(spec: SweepSpec) -> dict[str, Any]:
             **software_versions()}
 
 
-def _coord(values: list[Any], dims: tuple[str, ...], path: str) -> xr.Variable:
-    p = param_spec(path)
-    arr = np.array(values, dtype=object if isinstance(values[0], str) else None)
-    return xr.Variable(dims, arr, {"units": p.unit, "long_name": p.description})
+def _spec_coords(spec: SweepSpec) -> dict[str, tuple[tuple[str, ...], np.ndarray, dict]]:
+    """The coordinates the spec alone determines: name -> (dims, values, attrs)."""
+    def values(v: list[Any]) -> np.ndarray:
+        return np.array(v, dtype=object if isinstance(v[0], str) else None)
+
+    def attrs(path: str) -> dict[str, str]:
+        p = param_spec(path)
+        return {"units": p.unit, "long_name": p.description}
+
+    coords: dict[str, tuple[tuple[str, ...], np.ndarray, dict]] = {}
+    if spec.grid:
+        for p in spec.parameters:
+            coords[p.path] = ((p.path,), values(list(p.values)), attrs(p.path))
+    else:
+        points = Points(spec)
+        coords[RUN_DIM] = ((RUN_DIM,), np.arange(len(points)),
+                           {"long_name": f"design point ({spec.design} sample)"})
+        for j, p in enumerate(spec.parameters):
+            coords[p.path] = ((RUN_DIM,), values(points.column(j)), attrs(p.path))
+    coords["replicate"] = (("replicate",), np.arange(spec.replicates), {"long_name": "replicate"})
+    coords["seed"] = (("replicate",), np.array(Tasks(spec).seeds),
+                      {"long_name": "root seed of the replicate, the same at every design point "
+                                    "(common random numbers)"})
+    return coords
 
 
 def _template(spec: SweepSpec, first: xr.Dataset) -> tuple[xr.Dataset, dict]:
     """The full sweep dataset, lazily filled with NaN; its shape taken from one finished run."""
     import dask.array as da
 
-    coords: dict[str, Any] = {}
-    if spec.grid:
-        for p in spec.parameters:
-            coords[p.path] = _coord(list(p.values), (p.path,), p.path)
-    else:
-        points = design_points(spec)
-        coords[RUN_DIM] = xr.Variable(RUN_DIM, np.arange(len(points)),
-                                      {"long_name": f"design point ({spec.design} sample)"})
-        for p in spec.parameters:
-            coords[p.path] = _coord([pt[p.path] for pt in points], (RUN_DIM,), p.path)
-    coords["replicate"] = xr.Variable("replicate", np.arange(spec.replicates),
-                                      {"long_name": "replicate"})
-    coords["seed"] = xr.Variable("replicate", np.array(replicate_seeds(spec.seed,
-                                                                       spec.replicates)),
-                                 {"long_name": "root seed of the replicate, the same at every "
-                                               "design point (common random numbers)"})
+    coords: dict[str, Any] = {name: xr.Variable(*c) for name, c in _spec_coords(spec).items()}
     for name, c in first.coords.items():
         values = c.values.astype(object) if c.dtype.kind == "U" else c.values
         coords[name] = xr.Variable(c.dims, values, c.attrs)
-    shape = run_shape(spec)
+    shape = spec.shape
+    ones = (1,) * len(shape)
     data, encoding = {}, {}
     for name in spec.variables:
         v = first[name]
-        chunks = (1,) * len(shape) + v.shape
+        chunks = ones + v.shape
         data[name] = xr.Variable(spec.run_dims + v.dims,
                                  da.full(shape + v.shape, np.nan, chunks=chunks, dtype=v.dtype),
                                  v.attrs)
         encoding[name] = {"chunks": chunks}
-    data["run_complete"] = xr.Variable(spec.run_dims, np.zeros(shape, bool),
-                                       {"long_name": "run finished and written"})
-    encoding["run_complete"] = {"chunks": (1,) * len(shape)}
-    return xr.Dataset(data, coords=coords, attrs=_attrs(spec)), encoding
+    data[COMPLETE] = xr.Variable(spec.run_dims, da.zeros(shape, dtype=bool, chunks=ones),
+                                 {"long_name": "run finished and written"})
+    data[DIGEST] = xr.Variable(spec.run_dims, da.zeros(shape, dtype=np.uint64, chunks=ones),
+                               {"long_name": "first 64 bits of the SHA-256 of the run's spec, "
+                                             "index and values (0: not finished)"})
+    for name in (COMPLETE, DIGEST):
+        encoding[name] = {"chunks": ones}
+    ds = xr.Dataset(data, coords=coords, attrs=_attrs(spec))
+    ds.attrs[FRAME_ATTR] = frame_digest({name: ds[name].values for name in ds.coords})
+    return ds, encoding
 
 
-def run_shape(spec: SweepSpec) -> tuple[int, ...]:
-    """Sizes of the run dimensions: value counts (grid) or design points, then replicates."""
-    if spec.grid:
-        points = tuple(len(p.values) for p in spec.parameters)
-    elif spec.design == "lhs":
-        points = (spec.n,)
-    else:  # Saltelli: N (D + 2) rows, or N (2D + 2) with second-order indices
-        d = len(spec.parameters)
-        points = (spec.n * (2 * d + 2 if spec.second_order else d + 2),)
-    return points + (spec.replicates,)
+def _write_template(spec: SweepSpec, first: xr.Dataset, path: Path,
+                    provenance: dict[str, Any] | None = None) -> None:
+    """The template at ``path``; ``provenance`` keeps the versions a rebuilt store started with."""
+    template, encoding = _template(spec, first)
+    template.attrs.update({k: v for k, v in (provenance or {}).items()
+                           if k in software_versions()})
+    with quiet_consolidated():
+        template.to_zarr(path, compute=False, encoding=encoding, consolidated=True,
+                         write_empty_chunks=True)
 
 
-def _region(spec: SweepSpec, task_index: int) -> dict[str, slice]:
-    idx = np.unravel_index(task_index, run_shape(spec))
-    return {d: slice(int(i), int(i) + 1) for d, i in zip(spec.run_dims, idx)}
+class _Writer:
+    """Commits finished runs: data region, then digest, then flag (each on disk before the next)."""
 
+    def __init__(self, spec: SweepSpec, store: Path):
+        self.spec, self.store, self.sha = spec, store, spec.sha256()
+        self._flags = self._digests = None
 
-def _write_run(store: Path, spec: SweepSpec, task_index: int, result: xr.Dataset) -> None:
-    region = _region(spec, task_index)
-    one = result.drop_vars(list(result.coords)).expand_dims({d: 1 for d in spec.run_dims})
-    for v in one.data_vars.values():
-        v.attrs = {}
-    one.to_zarr(store, region=region, consolidated=False)
-    # Flagged only once its data is on disk: a kill in between leaves an unflagged run, redone.
-    done = xr.Dataset({"run_complete": (spec.run_dims, np.ones((1,) * len(region), bool))})
-    done.to_zarr(store, region=region, consolidated=False)
+    def _arrays(self):
+        import zarr
 
+        if self._flags is None:
+            self._flags = zarr.open_array(str(self.store / COMPLETE), mode="r+")
+            self._digests = zarr.open_array(str(self.store / DIGEST), mode="r+")
+        return self._flags, self._digests
 
-def _stored_attrs(store: Path) -> dict[str, Any]:
-    import zarr
-    try:
-        attrs = dict(zarr.open_group(str(store), mode="r").attrs)
-    except Exception as e:  # noqa: BLE001 - any failure to open means "not a sweep store"
-        raise SpecError(f"{store} is not a readable sweep store ({type(e).__name__}: {e})") \
-            from None
-    if "spec_canonical" not in attrs:
-        raise SpecError(f"{store} is a zarr store but not a popsim sweep")
-    return attrs
+    def commit(self, k: int, result: xr.Dataset) -> None:
+        idx = tuple(int(i) for i in np.unravel_index(k, self.spec.shape))
+        region = {d: slice(i, i + 1) for d, i in zip(self.spec.run_dims, idx)}
+        one = result[list(self.spec.variables)].drop_vars(list(result.coords))
+        one = one.expand_dims({d: 1 for d in self.spec.run_dims})
+        for v in one.data_vars.values():
+            v.attrs = {}
+        # every chunk is written, even one equal to the fill value: a missing chunk is damage
+        one.to_zarr(self.store, region=region, consolidated=False, write_empty_chunks=True)
+        flags, digests = self._arrays()
+        digests[idx] = np.uint64(run_digest(self.sha, k, (result[v].values
+                                                          for v in self.spec.variables)))
+        flags[idx] = True  # only once data and digest are on disk
 
-
-def sweep_status(store: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
-    """``(run_complete flags as a flat array in task order, store attrs)``."""
-    store = Path(store)
-    attrs = _stored_attrs(store)
-    with xr.open_zarr(store, consolidated=False) as ds:
-        flags = ds["run_complete"].values.reshape(-1)
-    return flags, attrs
+    def set_flags(self, runs: list[int], value: bool) -> None:
+        """Flag verified runs whose flag was lost, or clear damaged runs before they run again
+        (a kill during the repair then leaves them unfinished, not falsely complete)."""
+        flags, digests = self._arrays()
+        for k in runs:
+            idx = tuple(int(i) for i in np.unravel_index(k, self.spec.shape))
+            flags[idx] = value
+            if not value:
+                digests[idx] = np.uint64(0)
 
 
 def _flat_scenario(toml_text: str) -> dict[str, Any]:
@@ -185,134 +218,211 @@ def spec_differences(stored: dict[str, Any], spec: SweepSpec) -> list[str]:
 
 @dataclasses.dataclass(frozen=True)
 class SweepResult:
-    """What :func:`run_sweep` did: runs in the sweep, found complete, run now; seconds taken."""
+    """What :func:`run_sweep` did: runs in the sweep, found complete, run now (of which damaged
+    runs run again); seconds taken."""
 
     store: Path
     total: int
     skipped: int
     ran: int
     seconds: float
+    repaired: int = 0
 
 
-def _prepare(spec: SweepSpec, store: Path, resume: bool, overwrite: bool) -> np.ndarray | None:
-    """Check the store against the request; return the completion flags of a resumed sweep."""
+def _check(spec: SweepSpec, store: Path) -> StoreCheck:
+    return check_store(store, spec_sha=spec.sha256(), variables=list(spec.variables),
+                       shape=spec.shape, dims=list(spec.run_dims))
+
+
+def _note(text: str) -> None:
+    print(f"popsim: note: {text}", file=sys.stderr)
+
+
+def _prepare(spec: SweepSpec, store: Path, resume: bool, overwrite: bool) -> StoreCheck | None:
+    """Check the store against the request; return the check of a resumed sweep (None: new)."""
+    if store.is_dir() and not any(store.iterdir()):
+        store.rmdir()  # an empty folder is no sweep yet
     if not store.exists():
         return None
     if store.is_file():
-        raise SpecError(f"{store} is a file, not a sweep store")
+        raise StoreError(f"{store} is a file, not a sweep store")
     if overwrite:
-        _stored_attrs(store)  # refuse to delete a folder that is not a sweep
+        check_store(store)  # refuse to delete a folder that is not a sweep
         shutil.rmtree(store)
         return None
-    flags, attrs = sweep_status(store)
+    check = _check(spec, store)
     if not resume:
-        raise SpecError(f"{store} already exists ({int(flags.sum())} of {flags.size} runs "
-                        f"complete); pass --resume to continue it or --overwrite to start again")
-    diff = spec_differences(attrs, spec)
-    if diff:
-        raise SpecError(f"refusing to resume {store}: the spec differs from the one it was "
-                        f"started with: " + "; ".join(diff) + " (use a new --out, or "
-                        "--overwrite to start again)")
-    versions = software_versions()
-    if attrs.get("git_commit") != versions["git_commit"] or \
-            attrs.get("popsim_version") != versions["popsim_version"]:
-        print(f"popsim: note: {store} was started with popsim {attrs.get('popsim_version')} "
-              f"(commit {attrs.get('git_commit') or 'none'}); resuming with "
-              f"{versions['popsim_version']} (commit {versions['git_commit'] or 'none'})",
-              file=sys.stderr)
-    return flags
+        raise StoreError(f"{store} already exists ({int(check.complete.sum())} of "
+                         f"{check.total} runs complete); pass --resume to continue it or "
+                         f"--overwrite to start again")
+    if check.attrs is not None:
+        diff = spec_differences(check.attrs, spec)
+        if diff:
+            raise StoreError(f"refusing to resume {store}: the spec differs from the one it was "
+                             f"started with: " + "; ".join(diff) + " (use a new --out, or "
+                             "--overwrite to start again)")
+        versions = software_versions()
+        if check.attrs.get("git_commit") != versions["git_commit"] or \
+                check.attrs.get("popsim_version") != versions["popsim_version"]:
+            _note(f"{store} was started with popsim {check.attrs.get('popsim_version')} (commit "
+                  f"{check.attrs.get('git_commit') or 'none'}); resuming with "
+                  f"{versions['popsim_version']} (commit {versions['git_commit'] or 'none'})")
+    if check.frame or check.damaged:
+        _note(check.describe_damage() + "; repairing it")
+    if check.restorable or check.attrs is None:
+        run_arrays = [*spec.variables, COMPLETE, DIGEST]
+        expected = {name: c[1] for name, c in _spec_coords(spec).items()}
+        restore_metadata(check, _attrs(spec), run_arrays, expected)
+        check = _check(spec, store)
+    return check
 
 
-@contextlib.contextmanager
-def _writer_lock(store: Path) -> Iterator[None]:
-    """Hold an exclusive lock beside ``store`` so that a second ``popsim sweep`` on the same store
-    is refused instead of racing the first; the kernel drops it when the process dies."""
-    import fcntl
+def _pause_after() -> int | None:
+    raw = os.environ.get(PAUSE_AFTER_ENV, "").strip()
+    return int(raw) if raw.isdigit() else None
 
-    store.parent.mkdir(parents=True, exist_ok=True)
-    with open(store.parent / f".{store.name}.lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            raise SpecError(f"another popsim sweep (pid {fh.read().strip() or '?'}) is writing "
-                            f"{store}; wait for it or stop it first") from None
-        fh.truncate(0)
-        fh.write(str(os.getpid()))
-        fh.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+
+def _pause(k: int) -> None:
+    print(f"popsim: paused after {k} runs ({PAUSE_AFTER_ENV})", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + _PAUSE_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def run_sweep(spec: SweepSpec, store: str | Path, *, workers: int | None = None,
               scheduler: str | None = None, resume: bool = False, overwrite: bool = False,
-              progress: bool = True) -> SweepResult:
+              progress: bool = True, yes: bool = False) -> SweepResult:
     """Run every unfinished run of ``spec`` into the zarr ``store``; this process is the writer.
 
-    ``workers``/``scheduler`` choose the executor as :func:`popsim.executors.map_tasks` does (1:
-    in this process; default: a process pool; ``scheduler``: dask). With ``resume`` an existing
-    store made by the same spec is continued; a different spec is refused.
+    ``workers``/``scheduler`` choose the executor as
+    :func:`popsim.experiments.executors.map_tasks` does (1: in this process; default: a process
+    pool; ``scheduler``: dask). With ``resume`` an existing store made by the same spec is
+    continued (and repaired); a different spec is refused. A request larger than the machine, or
+    (without ``yes``) estimated at more than ``MAX_CPU_HOURS`` of CPU, is refused before any work.
     """
     from tqdm import tqdm
 
-    from .executors import map_tasks
-    from ..io import atomic_path
+    from ..io import atomic_path, clean_stale_temporaries
+    from .executors import default_workers, executor_name, map_tasks
 
     store = Path(store)
-    with _writer_lock(store):
-        flags = _prepare(spec, store, resume, overwrite)
-        tasks = build_tasks(spec)
-        todo = list(range(len(tasks))) if flags is None else \
-            [int(i) for i in np.flatnonzero(~flags)]
-        skipped = len(tasks) - len(todo)
+    parallel = 1 if executor_name(workers, scheduler) == "serial" else \
+        (workers or default_workers())
+    what = f"{spec.label}: sweep '{spec.name}'"
+    if not resume:
+        check_workload(sweep_workload(spec, workers=parallel), yes=yes, what=what)
+        check_points(spec)
+    with writer_lock(store):
+        clean_stale_temporaries(store.parent)  # of a writer killed while making a frame
+        check = _prepare(spec, store, resume, overwrite)
+        tasks = Tasks(spec)
+        todo = list(range(len(tasks))) if check is None or check.shape is None else \
+            [int(k) for k in np.flatnonzero(~check.complete)]
+        if resume:
+            check_workload(sweep_workload(spec, runs=len(todo), workers=parallel), yes=yes,
+                           what=f"{what} (the runs left)")
+            check_points(spec)
+        writer = _Writer(spec, store)
         start = time.perf_counter()
-        bar = tqdm(total=len(tasks), initial=skipped, desc=spec.name, unit="run",
+        ran = 0
+        damaged = set() if check is None else set(check.damaged)
+        if check is not None and check.frame:  # not restorable: a new frame from a new run
+            k0 = todo[0] if todo else 0
+            _note(f"writing the frame of {store} (metadata and coordinates) anew from run {k0}")
+            result = run_task(tasks[k0])
+            rebuild_frame(store, lambda path: _write_template(spec, result, path, check.attrs),
+                          [*spec.variables, COMPLETE, DIGEST])
+            writer.commit(k0, result)
+            ran = 1
+            check = _check(spec, store)
+            damaged |= set(check.damaged)
+            todo = [int(k) for k in np.flatnonzero(~check.complete)]
+        if check is not None:
+            writer.set_flags(check.reflag, True)
+            writer.set_flags(sorted(check.damaged), False)
+        skipped = len(tasks) - len(todo) - ran
+        pause_after = _pause_after()
+        bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=spec.name, unit="run",
                    file=sys.stderr, disable=not progress or not todo, dynamic_ncols=True)
         exists = store.exists()
-        results = map_tasks(run_task, [tasks[i] for i in todo], workers=workers,
+        results = map_tasks(run_task, _Subset(tasks, todo), workers=workers,
                             scheduler=scheduler) if todo else iter(())
+        committed = 0
         try:
-            for k, result in results:
+            for i, result in results:
                 if not exists:
-                    template, encoding = _template(spec, result)
                     with atomic_path(store) as tmp:
-                        template.to_zarr(tmp, compute=False, encoding=encoding,
-                                         consolidated=False)
+                        _write_template(spec, result, tmp)
                     exists = True
-                _write_run(store, spec, todo[k], result)
+                writer.commit(todo[i], result)
+                committed += 1
                 bar.update(1)
+                if committed == pause_after:
+                    _pause(committed)
         except KeyboardInterrupt:
             bar.close()
-            done = int(sweep_status(store)[0].sum()) if exists else 0
-            print(f"popsim: sweep interrupted with {done} of {len(tasks)} runs complete in "
-                  f"{store}; continue it with --resume", file=sys.stderr)
+            print(f"popsim: sweep interrupted with {len(tasks) - len(todo) + committed} of "
+                  f"{len(tasks)} runs complete in {store}; continue it with --resume",
+                  file=sys.stderr)
             raise
         finally:
             bar.close()
-    return SweepResult(store, len(tasks), skipped, len(todo), time.perf_counter() - start)
+    return SweepResult(store, len(tasks), skipped, ran + len(todo), time.perf_counter() - start,
+                       len(damaged))
+
+
+class _Subset:
+    """The tasks at ``indices`` (built one at a time, as the executor asks for them)."""
+
+    def __init__(self, tasks: Tasks, indices: list[int]):
+        self.tasks, self.indices = tasks, indices
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int):
+        return self.tasks[self.indices[i]]
+
+    def __iter__(self):
+        return (self.tasks[k] for k in self.indices)
+
+
+def sweep_status(store: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
+    """``(flags of the runs finished and verified, as a flat array in task order, store attrs)``.
+
+    A damaged run counts as unfinished (``popsim sweep --resume`` runs it again); a store whose
+    metadata is damaged beyond what can be read raises :class:`StoreError`.
+    """
+    check = check_store(store)
+    if check.attrs is None or check.shape is None:
+        raise StoreError(check.describe_damage() + "; " + check.repair_hint())
+    finished = check.complete.copy()
+    finished[check.reflag] = False
+    return finished, check.attrs
 
 
 def open_sweep(store: str | Path, *, complete: bool = True) -> xr.Dataset:
-    """Open a sweep store lazily, variables in spec order.
+    """Open a sweep store lazily, variables in spec order, after verifying every run.
 
-    With ``complete`` (the default) a sweep with unfinished runs is refused (their values are NaN);
-    pass ``complete=False`` to look at a sweep while it runs.
+    A damaged store is refused, naming what is damaged and which runs. With ``complete`` (the
+    default) a sweep with unfinished runs is refused too; ``complete=False`` returns it with the
+    unfinished runs' values NaN (their data is not read), e.g. to look at a sweep while it runs.
     """
     store = Path(store)
-    if not store.exists():
-        raise SpecError(f"no sweep store at {store}")
-    attrs = _stored_attrs(store)
-    ds = xr.open_zarr(store, consolidated=False)
-    order = json.loads(attrs["variables"]) + ["run_complete"]
-    ds = ds[order]
-    if complete:
-        flags = ds["run_complete"].values
-        if not flags.all():
-            raise SpecError(f"{store} is incomplete: {int(flags.sum())} of {flags.size} runs "
-                            f"finished; finish it with 'popsim sweep SPEC --out {store} "
-                            f"--resume'")
+    check = check_store(store)
+    if check.frame or check.damaged or check.shape is None:
+        raise StoreError(check.describe_damage() + "; " + check.repair_hint())
+    finished = check.complete.copy()
+    finished[check.reflag] = False
+    if complete and not finished.all():
+        raise StoreError(f"{store} is incomplete: {int(finished.sum())} of {finished.size} runs "
+                         f"finished; finish it with 'popsim sweep SPEC --out {store} --resume'")
+    order = json.loads(check.attrs["variables"]) + [COMPLETE, DIGEST]
+    ds = xr.open_zarr(store, consolidated=True)[order]
+    if not finished.all():
+        check.complete = finished
+        for name, values in load_masked(store, check, order).items():
+            ds[name] = xr.Variable(ds[name].dims, values, ds[name].attrs)
     return ds
 
 

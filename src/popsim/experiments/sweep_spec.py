@@ -4,8 +4,8 @@ A *sweep spec* names a base scenario (plus overrides), the parameters to vary (a
 as a list of values or a ``{min, max[, num]}`` range), a design, replicates, a root seed and the
 outputs to keep::
 
-    name = "enforcement_incentive_grid"
-    scenario = "county"                 # embedded name, or a .toml path beside the spec
+    name = "enforcement_incentive_grid"  # names the store results/<name>.zarr: [A-Za-z0-9_.-]
+    scenario = "county"                 # embedded name, or a .toml path from the spec's folder
     seed = 20240501                     # replicate r runs with replicate_seeds(seed, R)[r]
     replicates = 3
     [overrides]                         # applied to every run
@@ -26,32 +26,40 @@ every design point, so design points are compared under common random numbers), 
 dimensions (``year``, ``parity``, ...). Attrs carry the spec text, a hash of its meaning, the
 resolved base scenario and the package versions.
 
-The store, the runner and resuming live in :mod:`popsim.sweep`.
+**Size.** A design is counted before anything is built (a grid's size is the product of its
+value counts; ``num`` is bounded before any ``linspace``), and a spec of more than
+:data:`MAX_RUNS` runs is refused at once, with the estimated run time and memory
+(:mod:`popsim.workload`). The runner then asks :func:`popsim.workload.check_workload` (``--yes``)
+and validates every design point as a scenario before the first run. The design's points and
+tasks (:mod:`popsim.experiments.sweep_design`) are made one at a time, so a large sweep never
+holds every scenario in memory.
+
+A spec is UTF-8 TOML (no byte-order mark). Every :class:`~popsim.errors.SpecError` raised here
+starts with the spec's path (and names the key where there is one). The store, the runner and
+resuming live in :mod:`popsim.experiments.sweep`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import json
-import tomllib
-import zlib
+import math
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
-from ..errors import ScenarioError, SpecError, did_you_mean
-from ..scenario.loader import ( check_value, load_scenario, scenario_hash, valid_paths)
+from ..errors import ScenarioError, SpecError, did_you_mean, shown
+from ..scenario.loader import (check_value, load_scenario, parse_toml, read_text, scenario_hash,
+                              valid_paths)
 from ..scenario.parameters import SECTIONS, Scenario, param_spec
-from ..model.streams import replicate_seeds
+from ..workload import Workload, estimate, run_months
 
 __all__ = ["SpecError", "SweepSpec", "Parameter", "load_spec", "parse_spec", "available_sweeps",
-           "design_points", "build_tasks", "run_task", "RUN_DIM", "select_outputs",
-           "variable_names"]
+           "RUN_DIM", "MAX_RUNS", "variable_names", "sweep_workload"]
 
 RUN_DIM = "run"
 DESIGNS = ("grid", "lhs", "sobol")
@@ -60,6 +68,11 @@ _TOP_KEYS = ("name", "description", "scenario", "seed", "replicates", "overrides
              "design", "outputs")
 _DESIGN_KEYS = ("kind", "n", "second_order")
 _OUTPUT_KEYS = ("resolution", "variables", "summary_years")
+#: a sweep of more runs than this is refused even with --yes: its store keeps one chunk file per
+#: run and variable (millions of files), and its design alone fills memory; split it instead
+MAX_RUNS = 1_000_000
+# A name becomes the store's file name (results/<name>.zarr): nothing that leaves the folder.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 # Sweeping these would change a run's dimensions (years, townships) or fight the replicate seeds.
 _NOT_SWEEPABLE = {"run.start_year": "it changes the 'year' dimension",
                   "run.end_year": "it changes the 'year' dimension",
@@ -70,7 +83,7 @@ _NOT_SWEEPABLE = {"run.start_year": "it changes the 'year' dimension",
 def _check_keys(table: dict, allowed: tuple[str, ...], where: str) -> None:
     for key in table:
         if key not in allowed:
-            raise SpecError(f"{where}: unknown key '{key}'{did_you_mean(key, allowed)}; "
+            raise SpecError(f"{where}: unknown key {shown(key)}{did_you_mean(key, allowed)}; "
                             f"allowed: {', '.join(allowed)}")
 
 
@@ -130,6 +143,7 @@ class SweepSpec:
     name: str
     description: str
     text: str
+    label: str  # the spec's path (or embedded name) as messages give it
     scenario: str
     base: Scenario
     parameters: tuple[Parameter, ...]
@@ -165,6 +179,31 @@ class SweepSpec:
         return (tuple(p.path for p in self.parameters) if self.grid else (RUN_DIM,)) + \
             ("replicate",)
 
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Sizes of the run dimensions: value counts (grid) or design points, then replicates."""
+        return _shape(self.design, self.n, self.second_order,
+                      [len(p.values) for p in self.parameters] if self.grid else
+                      [0] * len(self.parameters), self.replicates)
+
+    @property
+    def runs(self) -> int:
+        """Number of runs (design points x replicates)."""
+        return math.prod(self.shape)
+
+
+def _shape(design: str, n: int | None, second_order: bool, counts: list[int],
+           replicates: int) -> tuple[int, ...]:
+    """The run shape from counts alone (Python integers: a typo of 10**9 cannot overflow)."""
+    if design == "grid":
+        points = tuple(counts)
+    elif design == "lhs":
+        points = (int(n),)
+    else:  # Saltelli: N (D + 2) rows, or N (2D + 2) with second-order indices
+        d = len(counts)
+        points = (int(n) * (2 * d + 2 if second_order else d + 2),)
+    return points + (int(replicates),)
+
 
 def _embedded_sweeps():
     return resources.files("popsim.scenario").joinpath("library", "sweeps")
@@ -179,16 +218,28 @@ def load_spec(source: str | Path) -> SweepSpec:
     """Read and validate a sweep spec: a TOML path or the name of an embedded example."""
     path = Path(source)
     if path.is_file():
-        return parse_spec(path.read_text(encoding="utf-8"), str(path), path.parent)
+        return parse_spec(read_text(path, str(path), SpecError), str(path), path.parent)
+    if path.exists():
+        raise SpecError(f"{path}: is a folder, not a sweep spec file")
     entry = _embedded_sweeps().joinpath(f"{source}.toml")
-    if not str(source).endswith(".toml") and entry.is_file():
+    if not str(source).endswith(".toml") and "/" not in str(source) and entry.is_file():
         return parse_spec(entry.read_text(encoding="utf-8"), f"sweeps/{source}.toml", None)
-    raise SpecError(f"sweep spec not found: {source}{did_you_mean(source, available_sweeps())}; "
-                    f"embedded examples: {', '.join(available_sweeps())}")
+    raise SpecError(f"{source}: no such sweep spec file or embedded example"
+                    f"{did_you_mean(source, available_sweeps())}; embedded examples: "
+                    f"{', '.join(available_sweeps())}")
+
+
+def _grid_count(raw: Any) -> int:
+    """How many values a grid parameter has, counted before any is made (1 for a malformed
+    entry: parsing it then says what is wrong)."""
+    if isinstance(raw, list):
+        return len(raw)
+    num = raw.get("num") if isinstance(raw, dict) else None
+    return num if isinstance(num, int) and not isinstance(num, bool) and num >= 2 else 1
 
 
 def _parse_parameter(path: str, raw: Any, design: str, where: str) -> Parameter:
-    where = f"{where}: '{path}'"
+    where = f"{where} {shown(path)}"
 
     def check(value: Any) -> Any:  # schema bounds; the message names the bound
         try:
@@ -222,22 +273,23 @@ def _parse_parameter(path: str, raw: Any, design: str, where: str) -> Parameter:
             return Parameter(path, None, float(lo), float(hi))
         num = raw.get("num")
         if not isinstance(num, int) or isinstance(num, bool) or num < 2:
-            raise SpecError(f"{where}: a grid range needs num = a whole number >= 2")
-        grid = np.linspace(lo, hi, num)
+            raise SpecError(f"{where}: a grid range needs num = a whole number >= 2"
+                            + ("" if num is None else f", got {shown(num)}"))
+        grid = np.linspace(lo, hi, num)  # num was bounded by the design's size check
         values = tuple(check(int(v) if kind == "int" else float(v))
                        for v in (np.rint(grid) if kind == "int" else grid))
     else:
         raise SpecError(f"{where} takes a list of values or a table {{min, max"
-                        f"{', num' if design == 'grid' else ''}}}, got {raw!r}")
+                        f"{', num' if design == 'grid' else ''}}}, got {shown(raw)}")
     if len(set(values)) != len(values):
-        raise SpecError(f"{where}: a value occurs twice: {list(values)}")
+        raise SpecError(f"{where}: a value occurs twice: {shown(list(values))}")
     return Parameter(path, values)
 
 
 def _int(table: dict, key: str, default: int, lo: int, where: str) -> int:
     value = table.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < lo:
-        raise SpecError(f"{where}: '{key}' must be a whole number >= {lo}, got {value!r}")
+        raise SpecError(f"{where}: '{key}' must be a whole number >= {lo}, got {shown(value)}")
     return value
 
 
@@ -252,7 +304,7 @@ def _table(data: dict, key: str, allowed: tuple[str, ...], label: str) -> dict:
 def _parse_design(table: dict, where: str) -> tuple[str, int | None, bool]:
     design = table.get("kind", "grid")
     if design not in DESIGNS:
-        raise SpecError(f"{where}: kind = {design!r} is not one of {', '.join(DESIGNS)}"
+        raise SpecError(f"{where}: kind = {shown(design)} is not one of {', '.join(DESIGNS)}"
                         f"{did_you_mean(design, DESIGNS)}")
     n = None
     if design == "grid" and "n" in table:
@@ -276,7 +328,7 @@ def _parse_design(table: dict, where: str) -> tuple[str, int | None, bool]:
 def _parse_outputs(table: dict, base: Scenario, where: str) -> tuple[str, int, tuple[str, ...]]:
     resolution = table.get("resolution", "yearly")
     if resolution not in RESOLUTIONS:
-        raise SpecError(f"{where}: resolution = {resolution!r} is not one of "
+        raise SpecError(f"{where}: resolution = {shown(resolution)} is not one of "
                         f"{', '.join(RESOLUTIONS)}{did_you_mean(resolution, RESOLUTIONS)}")
     years = base.run.end_year - base.run.start_year + 1
     summary_years = _int(table, "summary_years", 1, 1, where)
@@ -288,109 +340,124 @@ def _parse_outputs(table: dict, base: Scenario, where: str) -> tuple[str, int, t
         raise SpecError(f"{where}: variables must be a list of variable names")
     for v in variables:
         if v not in names:
-            raise SpecError(f"{where}: no variable '{v}'{did_you_mean(v, names)}")
+            raise SpecError(f"{where}: no variable {shown(v)}{did_you_mean(v, names)}")
+    if len(set(variables)) != len(variables):
+        raise SpecError(f"{where}: a variable is listed twice: {shown(variables)}")
     return resolution, summary_years, tuple(variables)
 
 
+def _name(data: dict, label: str) -> str:
+    """The sweep's name (its default store is results/<name>.zarr): a safe file name."""
+    if "name" not in data:  # from the file name, made safe
+        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(label).stem).lstrip("._-")[:64]
+        return stem or "sweep"
+    name = data["name"]
+    if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name):
+        raise SpecError(f"{label}: name = {shown(name)}: a sweep name is 1-64 letters, digits, "
+                        f"'_', '-' or '.', starting with a letter or digit (it names the store "
+                        f"results/<name>.zarr)")
+    return name
+
+
+def _base_scenario(data: dict, label: str, folder: Path | None) -> tuple[str, Scenario]:
+    """The base scenario (a path is relative to the spec's folder, never the working directory),
+    then the spec's overrides; errors name the spec, and the key."""
+    scenario = data.get("scenario", "county")
+    if not isinstance(scenario, str) or not scenario:
+        raise SpecError(f"{label}: 'scenario' must be a scenario name or a .toml path, got "
+                        f"{shown(scenario)}")
+    source = scenario
+    if scenario.endswith(".toml") or "/" in scenario or "\\" in scenario:
+        if folder is None:
+            raise SpecError(f"{label}: scenario = {shown(scenario)}: an embedded sweep takes an "
+                            f"embedded scenario name")
+        source = str(folder / scenario)
+        if not Path(source).is_file():
+            raise SpecError(f"{label}: scenario = {shown(scenario)}: no such file {source} (a path "
+                            f"is relative to the spec's folder)")
+    try:
+        base = load_scenario(source)
+    except ScenarioError as e:
+        raise SpecError(f"{label}: scenario = {shown(scenario)}: {e}") from None
+    overrides = _flatten(data.get("overrides", {}), f"{label} [overrides]")
+    try:
+        return scenario, load_scenario(base, overrides) if overrides else base
+    except ScenarioError as e:
+        raise SpecError(f"{label} [overrides]: {e}") from None
+
+
+def _check_size(label: str, shape: tuple[int, ...], what: str, base: Scenario,
+                parameters: dict[str, Any]) -> None:
+    """Refuse a design of more than MAX_RUNS runs, with its estimated time and memory."""
+    runs = math.prod(shape)
+    if runs <= MAX_RUNS:
+        return
+    from .executors import default_workers
+
+    work = _workload(base, parameters, runs, default_workers())
+    raise SpecError(f"{label}: {what} gives {runs:,} runs, more than the {MAX_RUNS:,} one sweep "
+                    f"can hold ({work.describe()}); make it smaller or split it into several "
+                    f"sweeps")
+
+
 def parse_spec(text: str, label: str = "sweep spec", folder: Path | None = None) -> SweepSpec:
-    """Parse and validate spec ``text``; every design value is bound-checked here, before any run.
+    """Parse and validate spec ``text``; every value is bound-checked here, before any run.
 
     ``folder`` resolves a relative ``scenario = "x.toml"``; ``label`` names the spec in messages.
+    The design is counted, not built: :func:`~popsim.experiments.sweep_design.check_points`
+    validates its points as scenarios.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise SpecError(f"{label}: malformed TOML: {e}") from None
+    data = parse_toml(text, label, SpecError)
     _check_keys(data, _TOP_KEYS, label)
-    scenario = data.get("scenario", "county")
-    if not isinstance(scenario, str):
-        raise SpecError(f"{label}: 'scenario' must be a scenario name or a .toml path")
-    source = str(folder / scenario) if folder is not None and (folder / scenario).is_file() \
-        else scenario
-    base = load_scenario(source, _flatten(data.get("overrides", {}), f"{label} [overrides]"))
+    name = _name(data, label)
+    scenario, base = _base_scenario(data, label, folder)
     design, n, second_order = _parse_design(_table(data, "design", _DESIGN_KEYS, label),
                                             f"{label} [design]")
     params = _flatten(data.get("parameters", {}), f"{label} [parameters]")
     if len(params) < (2 if design == "sobol" else 1):
         raise SpecError(f"{label}: [parameters] needs at least "
                         f"{'two parameters for a sobol design' if params else 'one parameter'}")
+    replicates = _int(data, "replicates", 1, 1, label)
+    # Count before building anything: a grid's size is the product of its value counts.
+    counts = [_grid_count(raw) if design == "grid" else 0 for raw in params.values()]
+    what = (f"a grid of {' x '.join(map(str, counts))} values" if design == "grid" else
+            f"a {design} design of n = {n}") + f" with {replicates} replicate(s)"
+    _check_size(label, _shape(design, n, second_order, counts, replicates), what, base, params)
     parameters = tuple(_parse_parameter(path, raw, design, f"{label} [parameters]")
                        for path, raw in params.items())
     resolution, summary_years, variables = _parse_outputs(
         _table(data, "outputs", _OUTPUT_KEYS, label), base, f"{label} [outputs]")
-    spec = SweepSpec(
-        name=str(data.get("name", Path(label).stem)), text=text, scenario=scenario, base=base,
-        description=str(data.get("description", "")).strip(), parameters=parameters,
-        design=design, n=n, second_order=second_order,
-        replicates=_int(data, "replicates", 1, 1, label),
-        seed=_int(data, "seed", base.run.seed, 0, label), resolution=resolution,
+    seed = data.get("seed", base.run.seed)
+    try:
+        seed = check_value("run.seed", seed)  # the schema's bounds for a root seed
+    except ScenarioError as e:
+        raise SpecError(f"{label}: 'seed': {e}") from None
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise SpecError(f"{label}: 'description' must be text, got {type(description).__name__}")
+    return SweepSpec(
+        name=name, text=text, label=label, scenario=scenario, base=base,
+        description=description.strip(), parameters=parameters, design=design, n=n,
+        second_order=second_order, replicates=replicates, seed=seed, resolution=resolution,
         summary_years=summary_years, variables=variables)
-    # Every design point must make a valid scenario (e.g. cross-field checks) before any run.
-    for point in design_points(spec):
-        load_scenario(base, point)
-    return spec
 
 
-# ------------------------------------------------------------------------------------------------
-# Designs and tasks
+def _workload(base: Scenario, parameters: dict[str, Any], runs: int, workers: int) -> Workload:
+    """Runs of the largest scenario the design can make (households and burn-in may be swept)."""
+    def largest(path: str) -> int:
+        raw = parameters.get(path)
+        values = raw if isinstance(raw, list) else [raw.get("max")] if isinstance(raw, dict) \
+            else []
+        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        return int(max([base.get(path), *numbers]))
+
+    r = base.run
+    months = run_months(r.start_year, r.end_year, largest("run.burn_in_years"))
+    return estimate(runs, largest("run.households"), months, workers)
 
 
-def _design_rng(seed: int) -> np.random.Generator:
-    # Its own stream, so the design does not share draws with any replicate seed.
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(b"design"),)))
-
-
-def unit_sample(spec: SweepSpec) -> np.ndarray:
-    """The sampled design in the unit cube, one row per run (lhs and sobol)."""
-    d = len(spec.parameters)
-    if spec.design == "lhs":
-        rng = _design_rng(spec.seed)
-        strata = rng.permuted(np.tile(np.arange(spec.n), (d, 1)), axis=1).T
-        return (strata + rng.random((spec.n, d))) / spec.n
-    from SALib.sample import sobol
-    problem = {"num_vars": d, "names": [p.path for p in spec.parameters],
-               "bounds": [[0.0, 1.0]] * d}
-    seed = int(_design_rng(spec.seed).integers(2**31))
-    return sobol.sample(problem, spec.n, calc_second_order=spec.second_order, scramble=True,
-                        seed=seed)
-
-
-def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
-    """Every design point as ``{path: value}``, in store order (C order for a grid)."""
-    if spec.grid:
-        idx = np.indices([len(p.values) for p in spec.parameters]).reshape(
-            len(spec.parameters), -1).T
-        return [{p.path: p.values[i] for p, i in zip(spec.parameters, row)} for row in idx]
-    u = unit_sample(spec)
-    columns = [p.from_unit(u[:, j]) for j, p in enumerate(spec.parameters)]
-    return [dict(zip((p.path for p in spec.parameters), row)) for row in zip(*columns)]
-
-
-def _outputs(spec: SweepSpec) -> tuple[tuple[str, ...], str, int]:
-    return spec.variables, spec.resolution, spec.summary_years
-
-
-def build_tasks(spec: SweepSpec) -> list[tuple[Scenario, int, tuple]]:
-    """One task per run, ordered like the run dimensions (design point, then replicate)."""
-    seeds = replicate_seeds(spec.seed, spec.replicates)
-    scenarios = [load_scenario(spec.base, point) for point in design_points(spec)]
-    return [(s, seed, _outputs(spec)) for s in scenarios for seed in seeds]
-
-
-def select_outputs(ds: xr.Dataset, variables, resolution: str, summary_years: int) -> xr.Dataset:
-    """Keep ``variables`` of one run at the sweep's resolution (end-year means drop ``year``)."""
-    out = ds[list(variables)]
-    out.attrs = {}
-    if resolution == "end_year":
-        out = out.isel(year=slice(-summary_years, None)).mean("year", keep_attrs=True)
-    return out
-
-
-def run_task(task: tuple[Scenario, int, tuple]) -> xr.Dataset:
-    """The worker: one run of one design point with one seed, reduced to the kept outputs.
-
-    Module-level and pure, so process pools and dask workers can call it.
-    """
-    from ..api import run
-    scenario, seed, (variables, resolution, summary_years) = task
-    return select_outputs(run(scenario, seed), variables, resolution, summary_years)
+def sweep_workload(spec: SweepSpec, runs: int | None = None, workers: int = 1) -> Workload:
+    """The estimated size of ``runs`` of ``spec``'s runs (default: all of them)."""
+    params = {p.path: list(p.values) if p.values is not None else {"max": p.hi}
+              for p in spec.parameters}
+    return _workload(spec.base, params, spec.runs if runs is None else runs, workers)

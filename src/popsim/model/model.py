@@ -25,7 +25,7 @@ import mesa
 import numpy as np
 
 from ..provenance import provenance
-from ..scenario.loader import load_scenario, parse_overrides
+from ..scenario.loader import check_seed, load_scenario, parse_overrides
 from ..scenario.parameters import Scenario
 from ..scenario.year import POLICY_LIMITS, YearParams, YearValues
 from . import selection
@@ -101,7 +101,7 @@ class PopSimModel(mesa.Model):
                  **{k.replace("__", "."): v for k, v in levers.items()}}
         if given or not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario, given)
-        seed = scenario.run.seed if seed is None else int(seed)
+        seed = scenario.run.seed if seed is None else check_seed(seed, "seed")
         super().__init__(rng=seed)
         self.seed = seed
         self.config = scenario

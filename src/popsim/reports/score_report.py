@@ -161,8 +161,7 @@ def write_outputs(table: xr.Dataset, runs: xr.Dataset | None, out_dir: str | Pat
         paths[key] = out / f"score.{key}"
         with atomic_path(paths[key]) as tmp:
             tmp.write_text(text, encoding="utf-8")
-    paths["nc"] = write_netcdf(table.astype({k: str for k in table.data_vars
-                                             if table[k].dtype == object}), out / "score.nc")
+    paths["nc"] = write_netcdf(table, out / "score.nc")
     if runs is not None:
         paths["runs"] = write_netcdf(runs, out / "runs.nc")
     for group in dict.fromkeys(str(g) for g in table["group"].values):

@@ -20,7 +20,8 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from ..io import atomic_path
+from ..errors import did_you_mean
+from ..io import save_figure
 from ..experiments.sensitivity import outcome
 from ..experiments.sweep import swept_parameters
 from ..experiments.sweep_spec import RUN_DIM, SpecError
@@ -48,7 +49,8 @@ def _label(da: xr.DataArray, name: str | None = None) -> str:
 def _check_param(ds: xr.Dataset, name: str | None, option: str) -> None:
     params = swept_parameters(ds)
     if name is not None and name not in params:
-        raise SpecError(f"{option} {name!r} is not a swept parameter; swept: {', '.join(params)}")
+        raise SpecError(f"{option} {name!r} is not a swept parameter"
+                        f"{did_you_mean(name, params)}; swept: {', '.join(params)}")
 
 
 def _reference(ax, y: xr.DataArray, ds: xr.Dataset) -> None:
@@ -167,7 +169,4 @@ def sweep_figure(ds: xr.Dataset, variable: str = "srb", x: str | None = None,
 
 def save_sweep_figure(ds: xr.Dataset, dest: str | Path, **kwargs: Any) -> Path:
     """Write :func:`sweep_figure` as a PNG, atomically."""
-    fig = sweep_figure(ds, **kwargs)
-    with atomic_path(dest) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    return Path(dest)
+    return save_figure(sweep_figure(ds, **kwargs), dest)

@@ -36,7 +36,7 @@ from .schema import Schedule, check_name, parse_value
 
 __all__ = ["load_scenario", "available_scenarios", "scenario_to_toml", "scenario_to_dict",
            "scenario_hash", "parse_overrides", "check_value", "check_seed", "read_toml",
-           "parse_toml", "DEFAULT_SCENARIO", "valid_paths", "MAX_FILE_BYTES", "MAX_DEPTH"]
+           "parse_toml", "read_text", "DEFAULT_SCENARIO", "valid_paths", "MAX_FILE_BYTES", "MAX_DEPTH"]
 
 DEFAULT_SCENARIO = "county"
 _META_KEYS = ("name", "description", "extends")
@@ -76,9 +76,9 @@ def valid_paths() -> list[str]:
 # TOML input: bytes to tables, refusing what is not a scenario file
 
 
-def read_toml(path: Path, label: str | None = None,
-              error: type[InputError] = ScenarioError) -> dict:
-    """The tables of the TOML file ``path``, or ``error`` with one line naming ``label``.
+def read_text(path: Path, label: str | None = None,
+              error: type[InputError] = ScenarioError) -> str:
+    """The text of the TOML file ``path``, or ``error`` with one line naming ``label``.
 
     Refused: a folder or anything but a regular file, an unreadable file, a file over
     :data:`MAX_FILE_BYTES` (before reading it all), binary data, UTF-16/32 or invalid UTF-8
@@ -109,7 +109,14 @@ def read_toml(path: Path, label: str | None = None,
     if size > MAX_FILE_BYTES:
         raise error(f"{label}: the file has {size / 2**20:.1f} MiB; a scenario or spec file is "
                     f"at most {MAX_FILE_BYTES >> 20} MiB of TOML")
-    return parse_toml(_decode(data, label, error), label, error)
+    return _decode(data, label, error)
+
+
+def read_toml(path: Path, label: str | None = None,
+              error: type[InputError] = ScenarioError) -> dict:
+    """The tables of the TOML file ``path`` (:func:`read_text`, then :func:`parse_toml`)."""
+    label = str(path) if label is None else label
+    return parse_toml(read_text(path, label, error), label, error)
 
 
 def _decode(data: bytes, label: str, error: type[InputError]) -> str:
@@ -123,7 +130,7 @@ def _decode(data: bytes, label: str, error: type[InputError]) -> str:
         utf = "UTF-16" if max(even.count(0), odd.count(0)) > len(data) // 6 else None
         if utf is None:
             raise error(f"{label}: not a UTF-8 text file (it contains zero bytes: binary "
-                        f"data?); a scenario is a UTF-8 TOML file")
+                        f"data?); popsim reads UTF-8 TOML files")
     if utf:
         raise error(f"{label}: the file is {utf} text; save it as UTF-8")
     try:
@@ -154,7 +161,7 @@ def parse_toml(text: str, label: str, error: type[InputError] = ScenarioError) -
     if keys is not None:
         where = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".")
         raise error(f"{label}: '{_clip(where)}...' is nested more than {MAX_DEPTH} levels deep "
-                    f"(a scenario needs at most {MAX_DEPTH})")
+                    f"(popsim files need at most {MAX_DEPTH})")
     return data
 
 

@@ -109,7 +109,7 @@ def score_runs(ds: xr.Dataset, targets: TargetSet) -> xr.Dataset:
     units = {"model": "statistic's unit", "error": "statistic's unit (model - observed)",
              "z": "standard errors"}
     table = xr.Dataset(
-        {k: ("target", np.array(v, dtype=object if isinstance(v[0], str) else None))
+        {k: ("target", np.array(v, dtype=str if isinstance(v[0], str) else None))
          for k, v in rows.items()},
         coords={"target": [t.id for t in targets.targets]})
     for k, u in units.items():

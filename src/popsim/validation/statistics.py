@@ -95,6 +95,9 @@ def _births(ds: xr.Dataset, years, subset) -> xr.DataArray:
         if res not in RESIDENCE_OF:
             raise InputError(f"residence '{res}' is not one of {', '.join(RESIDENCE_OF)}"
                              f"{did_you_mean(res, RESIDENCE_OF)}")
+        if "births_by_residence" not in ds:
+            raise InputError("statistic by residence needs run variable(s) births_by_residence, "
+                             "which the dataset does not have")
         b = ds["births_by_residence"].sel(residence=RESIDENCE_OF[res], drop=True)
     else:
         b = ds["births"]

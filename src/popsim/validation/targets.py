@@ -20,12 +20,12 @@ is never one noisy year of one run unless its file says so.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from ..errors import InputError, did_you_mean
+from ..scenario.loader import parse_toml, read_toml
 from .observed import Observation, get_observation
 from .statistics import STATISTICS
 
@@ -86,25 +86,18 @@ def available_targets() -> list[str]:
 
 
 def _read(source: str | Path) -> tuple[dict, str]:
+    """The tables of a target file (one reader for every popsim TOML file) and its label."""
     text_source = str(source)
     if text_source.endswith(".toml") or Path(text_source).exists():
-        path = Path(text_source)
-        if not path.is_file():
-            raise InputError(f"target file not found: {text_source}")
-        label = str(path)
-        raw = path.read_bytes()
-    else:
-        names = available_targets()
-        if text_source not in names:
-            raise InputError(f"no target file for '{text_source}'"
-                             f"{did_you_mean(text_source, names)}; embedded target files: "
-                             f"{', '.join(names)} (or give a .toml path with --targets)")
-        label = f"targets/{text_source}.toml"
-        raw = _targets_dir().joinpath(f"{text_source}.toml").read_bytes()
-    try:
-        return tomllib.loads(raw.decode("utf-8")), label
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as e:
-        raise InputError(f"{label}: not a readable TOML file: {e}") from None
+        return read_toml(Path(text_source), text_source, InputError), text_source
+    names = available_targets()
+    if text_source not in names:
+        raise InputError(f"no target file for '{text_source}'{did_you_mean(text_source, names)}; "
+                         f"embedded target files: {', '.join(names)} (or give a .toml path with "
+                         f"--targets)")
+    label = f"targets/{text_source}.toml"
+    text = _targets_dir().joinpath(f"{text_source}.toml").read_text(encoding="utf-8")
+    return parse_toml(text, label, InputError), label
 
 
 def _years(value, where: str) -> tuple[int, int]:
