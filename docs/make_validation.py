@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         summaries.append(summary_line(table))
         figs = []
         for group in dict.fromkeys(str(g) for g in table["group"].values):
-            fig = group_figure(table, group)
+            fig = group_figure(table, group, runs)
             dest = IMG / f"{name}_{group}.png"
             with atomic_path(dest) as tmp:
                 fig.savefig(tmp, format="png", dpi=100)

@@ -104,8 +104,21 @@ def format_csv(table: xr.Dataset) -> str:
 _SERIES_GROUPS = ("srb_series", "fertility")
 
 
-def group_figure(table: xr.Dataset, group: str):
-    """The figure of one group of targets."""
+def _yearly_srb(runs: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Years, the pooled yearly SRB of the replicates, and the range of the replicates' own."""
+    b = runs["births"].sum("parity")
+    if "replicate" not in b.dims:
+        b = b.expand_dims(replicate=[0])
+    m, f = b.sel(sex="male"), b.sel(sex="female")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled = 100.0 * m.sum("replicate") / f.sum("replicate")
+        each = 100.0 * m / f
+    return (runs["year"].values, pooled.values, each.min("replicate").values,
+            each.max("replicate").values)
+
+
+def group_figure(table: xr.Dataset, group: str, runs: xr.Dataset | None = None):
+    """The figure of one group of targets (``runs``: draw the SRB series of every year)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -122,8 +135,15 @@ def group_figure(table: xr.Dataset, group: str):
     if series:
         fig, ax = plt.subplots(figsize=(7.5, 4.2))
         x = np.array([int(y) for y in sel["years"].values])
-        ax.fill_between(x, lo, hi, color="tab:red", alpha=0.2, label="model 90% interval")
-        ax.plot(x, model, "-o", color="tab:red", ms=4, label="model")
+        if group == "srb_series" and runs is not None and "births" in runs:
+            years, pooled, low, high = _yearly_srb(runs)
+            ax.fill_between(years, low, high, color="tab:red", alpha=0.15,
+                            label="model: range of the replicates")
+            ax.plot(years, pooled, "-", color="tab:red", lw=1.5, label="model (pooled)")
+            ax.plot(x, model, "o", color="tab:red", ms=4)
+        else:
+            ax.fill_between(x, lo, hi, color="tab:red", alpha=0.2, label="model 90% interval")
+            ax.plot(x, model, "-o", color="tab:red", ms=4, label="model")
         ax.errorbar(x, obs, yerr=[obs - olo, ohi - obs], fmt="s", color="black", ms=4,
                     capsize=3, label="observed (band)")
         ax.set_xlabel("year")
@@ -165,7 +185,7 @@ def write_outputs(table: xr.Dataset, runs: xr.Dataset | None, out_dir: str | Pat
     if runs is not None:
         paths["runs"] = write_netcdf(runs, out / "runs.nc")
     for group in dict.fromkeys(str(g) for g in table["group"].values):
-        fig = group_figure(table, group)
+        fig = group_figure(table, group, runs)
         paths[f"png:{group}"] = out / f"score_{group}.png"
         with atomic_path(paths[f"png:{group}"]) as tmp:
             fig.savefig(tmp, format="png", dpi=110)
