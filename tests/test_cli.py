@@ -203,3 +203,28 @@ def test_parser_defaults_agree_with_the_library():
     args = parser.parse_args(["app", "--allow-host", "classroom:8765"])
     assert args.scenario == DEFAULT_SCENARIO and args.allow_host == ["classroom:8765"]
     assert parser.parse_args(["compare", "county"]).baseline is None
+
+
+def test_a_misspelt_command_gets_a_suggestion():
+    r = popsim("comapre", "county")
+    assert r.returncode == 2 and "did you mean 'compare'" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_an_unknown_argument_shows_the_sub_command_usage():
+    r = popsim("run", "--bogus")
+    assert r.returncode == 2
+    assert r.stderr.startswith("usage: popsim run") and "unrecognized arguments: --bogus" in r.stderr
+
+
+def test_a_closed_pipe_is_not_a_traceback(monkeypatch):
+    # `popsim params | head -1`: the reader goes away; writing then raises BrokenPipeError.
+    # A real pipe whose read end is closed makes every write fail, whatever the output's size.
+    from popsim.cli import main
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    out = os.fdopen(write_end, "w", buffering=1)
+    monkeypatch.setattr(sys, "stdout", out)
+    assert main(["params"]) == 0
+    out.close()

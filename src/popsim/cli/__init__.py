@@ -14,13 +14,14 @@ import neither Mesa, xarray, numpy nor the schema; each command imports what it 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import EXIT_USAGE, InputError, UsageError
+from ..errors import EXIT_USAGE, InputError, UsageError, did_you_mean
 from .common import (RESULTS_DIR, add_scenario_args, add_yes_arg, check_file, check_folder,
                      check_inside, overrides_json, overrides_tag)
 
@@ -267,9 +268,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The sub-command parsers of ``parser``, by name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse ``argv``; a misspelt command gets a suggestion, and an argument a sub-command does
+    not know is reported with that sub-command's usage (argparse reports it with the main one)."""
+    commands = _commands(parser)
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first is not None and first not in commands and argv and argv[0] == first:
+        parser.error(f"unknown command '{first}'{did_you_mean(first, commands)}; "
+                     f"'popsim --help' lists the commands")
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        commands.get(getattr(args, "command", None), parser).error(
+            f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, sys.argv[1:] if argv is None else list(argv))
     try:
         return args.func(args)
     except InputError as e:
@@ -278,6 +302,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("popsim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (``popsim params | head``): not an error of ours; point stdout at
+        # /dev/null so that the interpreter's final flush does not raise again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
