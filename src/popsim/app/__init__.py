@@ -1,9 +1,9 @@
-"""The teaching app: the policy trade-offs of DESIGN §6, live in a browser, with no internet.
+"""The teaching app: the policy trade-offs of comprehensive governance, live in a browser, with no internet.
 
 ``popsim app`` serves a Solara page on localhost. A class sees a county (10,000 households by
 default) run year by year under the levers the teacher sets, beside a *shadow* run of the same
 county with the same seed and none of the four measures, so that every difference between the
-two lines is the effect of the levers and not noise (common random numbers, DESIGN §7). Seven
+two lines is the effect of the levers and not noise (common random numbers). Seven
 lessons load two configurations side by side, each with two sentences of explanation and a
 question for the class.
 

@@ -47,8 +47,9 @@ from .lessons import Config, Lesson, get_lesson, off_overrides
 __all__ = ["LEVERS", "HOUSEHOLDS", "MAX_HOUSEHOLDS", "Classroom", "LiveRun", "RunView",
            "Snapshot", "switch_at", "parse_input", "shadow_of"]
 
-#: The levers the app shows, in the order of the page (DESIGN §4: the four measures and the
-#: fertility-policy regime). Everything else about them comes from :mod:`popsim.schema`.
+#: The levers the app shows, in the order of the page (the four measures of the county work reports
+#: and the fertility-policy regime). Everything else about them comes from the schema
+#: (:mod:`popsim.scenario.parameters`).
 LEVERS: tuple[str, ...] = (
     "propaganda.reach",
     "incentives.benefit_per_year",

@@ -1,6 +1,6 @@
 """The seven lessons of the teaching app: texts and preset configurations, as data.
 
-Each lesson is one trade-off of DESIGN §6. It loads two configurations of the same county (A and
+Each lesson is one policy trade-off of comprehensive governance. It loads two configurations of the same county (A and
 B) side by side, with the same seed, so that the class compares two policies on the same women
 and the same random draws; a third, shadow run with none of the four measures (every lever at
 its schema ``off`` value) is the yardstick for "missing girls averted". Every lesson has two
@@ -12,11 +12,12 @@ A configuration is a :class:`Config`: scenario overrides that hold from the firs
 (``overrides``) and lever changes that start in a given calendar year (``switches``, e.g. the
 two-child policy from 2010); a switch keeps the scenario's own values for the earlier years, so
 no history (such as the fertility-policy schedule) is written here a second time. The values
-are checked by :mod:`popsim.schema` when a lesson loads; a test loads every lesson.
+are checked by the schema (:mod:`popsim.scenario`) when a lesson loads; a test loads every lesson.
 
-Sources of the mechanisms: DESIGN §6 and the references there (Guilmoto's fertility squeeze;
-the Devirupak scheme of Haryana, India; the 2000 and 2010 Chinese censuses for the shift of
-selection towards first births).
+Sources of the mechanisms: Guilmoto 2009 (the fertility squeeze, Population and Development
+Review 35(3)); Anukriti 2018 (the Devirupak scheme of Haryana, India, American Economic Journal:
+Applied 10(2)); the 2000 and 2010 Chinese censuses for the shift of selection towards first
+births.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ in the notebook (``notebooks/teacher_policy_tradeoffs.ipynb``), so the page, the
 tests show the same quantities from the same data.
 
 Definitions (all pooled over the years completed so far, so they are counts first and ratios
-last, as DESIGN §5 asks):
+last, so that noisy years are not averaged as ratios):
 
 - *SRB so far*: 100 x male births / female births over the completed years.
 - *Missing girls averted*: missing female births of the shadow run (same county and seed, none
