@@ -7,23 +7,33 @@ reasons (issue 6): the vectorised households must agree with it statistically, a
 measures their speed against it.
 
 It follows, rule for rule, the household rules of popsim's model: the life course of
-:mod:`popsim.model.households`, the decisions of :mod:`popsim.model.selection` (motivation,
-perceived and late risk, access, seeking and route, abortion) and the incentive rules of
+:mod:`popsim.model.households`, the local rules and over-quota decision of
+:mod:`popsim.model.fertility_policy`, the decisions of :mod:`popsim.model.selection`
+(motivation and readiness, perceived and late risk, access, seeking and route, abortion of the
+unwanted sex, the survival of children) and the incentive rules of
 :mod:`popsim.model.incentives` (present value, pull, pledge), with the constants the schema
 declares as fixed (``fertility.union_age_sd``, ``incentives.pledge_half_value``,
-``behaviour.expected_girl_share``, ...): entry at 15 into the slot of a woman leaving at 50; son
-preference ~ Beta around the cohort mean; desired size ``1 + Poisson(desired - 1)``; union age;
-the decision to try (below desired size, or son-preferring stopping), the fertility-policy limit
-with violations, women held back by it (re-evaluated every January) and desire adaptation, the
-small-family pledge; conception with the Coale-Trussell age pattern; fetus sex; registration; at
-gestation month 2 motivation (son preference x no son x fertility squeeze), technology access and
-the nested-logit choice between the ultrasound and the early test (price/income, perceived risk,
-the registration signal risk), the early test and its abortion decision; at month 4 the
-ultrasound, its misclassification and the late abortion decision (price, risk, incentive pull);
-births at month 9 and the postpartum wait; yearly secular decline, propaganda and peer influence;
-when the policy's limits change, the re-evaluation of every woman who had stopped, with the start
-of trying spread over ``policy_response_months``. Where the vectorised code draws a geometric
-wait, the reference draws a monthly Bernoulli with the same probability (equal in distribution).
+``behaviour.expected_girl_share``, ``population.male_mortality_ratio``, ...): entry at 15 into
+the slot of a woman leaving at 50, filled with probability ``population.cohort_size``; residence
+from the entry year's ``rural_share``; a local rule group; son preference ~ Beta around the
+cohort mean; a desired size that follows the year's level, keeping her rank (``1 + Poisson`` for
+a share ``desired_spread``, the integers next to the level for the others); union age; the
+decision to try (below desired size, or son-preferring stopping), her local limit, the
+over-quota logit against the maintenance fee, women held back by it (re-evaluated every January)
+and their adaptation for good, the spacing of permitted births, the small-family pledge;
+conception with the Coale-Trussell age pattern; fetus sex; registration; at gestation month 2
+motivation (the wish for the missing sex x the squeeze at the last prepared birth within the
+local limit), first-birth reluctance, technology access and the nested-logit choice between the
+ultrasound and the early test (price/income, perceived risk, the registration signal risk), the
+early test and its abortion decision; at month 4 the ultrasound, its misclassification and the
+late abortion decision (price, risk, incentive pull); births at month 9, each child kept with its
+sex and birth month, infant deaths (natural, and girls' excess risk), the postpartum wait; each
+January secular decline, propaganda and peer influence, desired sizes, the deaths of children
+aged 1-17 (a mother who had stopped and lost a child decides again); when the national regime
+changes, the re-evaluation of every woman who had stopped, with the start of trying spread over
+``policy_response_months``. Where the vectorised code draws a geometric wait, the reference
+draws a monthly Bernoulli with the same probability (equal in distribution). Fees, concealment
+and reporting, which do not change what households do, are not ported.
 
 **Supply side (the honest option chosen).** The reference has no clinics and no enforcement
 office. It is meant for scenarios where neither matters to households, and the agreement test
@@ -50,6 +60,9 @@ import numpy as np
 from popsim.scenario.year import POLICY_LIMITS, YearParams
 from popsim.scenario import Scenario
 
+#: local rules from the strictest to no limit (popsim.model.coords.REGIMES)
+RULES = ["one_child", "one_and_half", "two_child", "three_child", "none"]
+
 ENTRY_MONTHS, EXIT_MONTHS = 15 * 12, 50 * 12
 LIFE_MONTHS = EXIT_MONTHS - ENTRY_MONTHS
 #: Natural fertility by five-year age group 15-19 ... 45-49, relative to 20-24
@@ -70,7 +83,7 @@ class Woman(mesa.Agent):
 
     def enter(self, t: int, p, birth_month: int | None = None) -> None:
         """A new woman in this slot (aged 15 unless ``birth_month`` says otherwise)."""
-        r, pop, sp = self.random, p.population, p.son_preference
+        r, pop, sp, pol = self.random, p.population, p.son_preference, p.policy
         self.birth_month = t - ENTRY_MONTHS if birth_month is None else birth_month
         self.township = r.randrange(self.model.townships)
         self.rural = r.random() < pop.rural_share
@@ -78,14 +91,26 @@ class Woman(mesa.Agent):
                                      else pop.migrant_share_urban)
         s = pop.income_sigma
         self.income_mult = math.exp(s * r.gauss(0.0, 1.0) - 0.5 * s * s)
-        mean_desired = p.fertility.desired_children + self.rural * p.fertility.rural_extra_children
-        self.desired = min(1 + self.poisson(max(mean_desired - 1.0, 0.0)), p.fertility.desired_max)
+        self.desired_u, self.spread_u, self.extra_u = r.random(), r.random(), r.random()
+        self.resigned = False
+        self.desired = self.desired_size(p)
         mean = sp.cohort_mean + self.rural * sp.rural_shift
         m = min(max(mean, 0.01), 0.99)
         self.son_pref = (r.betavariate(m * sp.concentration, (1 - m) * sp.concentration)
                          if mean > 0 else 0.0)
+        u = r.random()
+        self.group = 0
+        if self.rural:  # local rule group: one-child, two-child, three-child shares in order
+            edge = 0.0
+            for g, share in ((1, pol.rural_one_child_share), (2, pol.two_child_share),
+                             (3, pol.three_child_share)):
+                edge = min(edge + share, 1.0)
+                if u < edge:
+                    self.group = g
+                    break
         self.parity = self.sons = self.daughters = 0
-        self.first_girl = self.fetus_male = self.registered = False
+        self.children: list[list] = []  # [birth month, male, dead] of each child ever born
+        self.fetus_male = self.registered = False
         self.route = NO_ROUTE
         self.law_aware = r.random() < p.behaviour.law_awareness_base
         self.inc_aware = r.random() < p.incentives.base_awareness
@@ -97,14 +122,25 @@ class Woman(mesa.Agent):
         self.wake = t + max(math.ceil((union - age_now) * 12), 1)
         self.conceived = -1
         self.f = 0.0
+        self.active = r.random() < pop.cohort_size  # a smaller cohort leaves the slot empty
 
-    def poisson(self, lam: float) -> int:
-        """Knuth's multiplication method (``lam`` is a few children at most)."""
-        limit, k, prod = math.exp(-lam), 0, self.random.random()
-        while prod > limit:
-            k += 1
-            prod *= self.random.random()
-        return k
+    def desired_size(self, p) -> int:
+        """Her desired size at this year's level, at her fixed rank (``desired_u``)."""
+        fe = p.fertility
+        level = max(fe.desired_children + self.rural * fe.rural_extra_children, 1.0)
+        if self.spread_u < fe.desired_spread:  # 1 + the Poisson(level - 1) quantile
+            lam, k = level - 1.0, 0
+            pmf = math.exp(-lam)
+            cdf = pmf
+            while self.desired_u > cdf and k < fe.desired_max - 1:
+                k += 1
+                pmf *= lam / k
+                cdf += pmf
+            size = 1 + k
+        else:  # the integers next to the level
+            low = math.floor(level)
+            size = low + (self.desired_u > 1.0 - (level - low))
+        return min(size, fe.desired_max)
 
     def step(self) -> None:
         """One month, in the model's order: exit/entry, then at most one event of her own."""
@@ -112,6 +148,8 @@ class Woman(mesa.Agent):
         t, p = model.t, model.p
         if t - self.birth_month >= EXIT_MONTHS:
             self.enter(t, p)
+        if not self.active:
+            return
         status = self.status
         if status == TRYING:
             if t >= self.wake and self.random.random() < self.f:
@@ -129,8 +167,11 @@ class Woman(mesa.Agent):
                 self.give_birth(t, p)
 
     def new_year(self, t: int, p, town_mean: list[float], limits_changed: bool) -> None:
-        """January: norms; a woman held back by the policy decides again, and so, when the
-        policy's limits have changed, does one who had stopped."""
+        """January: norms and desired size; deaths of children aged 1-17 (a mother who had
+        stopped and lost one decides again); a woman held back by the policy decides again,
+        and so, when the national regime has changed, does one who had stopped."""
+        if not self.active:
+            return
         sp, pr, r = p.son_preference, p.propaganda, self.random
         x = self.son_pref * (1.0 - sp.secular_decline)
         x += sp.peer_influence * (town_mean[self.township] - x)
@@ -143,9 +184,48 @@ class Woman(mesa.Agent):
             if r.random() < 1 - (1 - pr.incentive_awareness) ** k:
                 self.inc_aware = True
         self.son_pref = min(max(x, 0.0), 1.0)
+        if not self.resigned:
+            self.desired = self.desired_size(p)
+        if self.child_deaths(t, p) and self.status == DONE:
+            self.evaluate(t, p)  # (the vectorised model draws the same numbers again below)
+            return
         if self.status == HELD or (limits_changed and self.status == DONE):
             lag = p.fertility.policy_response_months if limits_changed else 0.0
             self.evaluate(t, p, lag)
+
+    # --- survival of children -----------------------------------------------------------------
+
+    def girls_excess(self, p, has_son: bool, county_risk: float) -> float:
+        b = p.behaviour
+        risk = min(self.law_aware * county_risk, 1.0)
+        brother = b.neglect_with_son if has_son else 1.0
+        return (b.girl_neglect * self.son_pref * brother * min(1.0 / self.income_mult, 3.0)
+                * (1.0 - risk))
+
+    def die(self, child: list) -> None:
+        child[2] = True
+        if child[1]:
+            self.sons -= 1
+        else:
+            self.daughters -= 1
+
+    def child_deaths(self, t: int, p) -> bool:
+        """Living children aged 1-17 who die in the coming year; True if any did."""
+        pop, deaths = p.population, []
+        for child in self.children[:8]:
+            age = t - child[0]
+            if child[2] or age < 12 or age >= 18 * 12:
+                continue
+            young = age < 60
+            q = pop.infant_mortality * (pop.mortality_1_4 if young else pop.mortality_5_17)
+            q *= pop.male_mortality_ratio if child[1] else 1.0
+            if young and not child[1]:
+                q += pop.mortality_1_4 * self.girls_excess(p, self.sons > 0, 0.0)
+            if self.random.random() < q:
+                deaths.append(child)
+        for child in deaths:
+            self.die(child)
+        return bool(deaths)
 
     # --- desires ------------------------------------------------------------------------------
 
@@ -154,13 +234,38 @@ class Woman(mesa.Agent):
 
     def needs_son(self, p) -> bool:
         return (self.sons == 0 and self.son_pref > p.son_preference.threshold
-                and self.parity < p.fertility.son_seeking_max_parity)
+                and self.parity < p.fertility.son_seeking_max_parity and not self.resigned)
+
+    def prepared(self, p) -> int:
+        """Births she is ready to have before she selects: desired size, plus the extra births
+        (floor or ceiling of son_seeking_extra, fixed per woman) if she needs a son."""
+        if self.son_pref <= p.son_preference.threshold:
+            return self.desired
+        x = p.fertility.son_seeking_extra
+        return self.desired + math.floor(x) + (self.extra_u < x - math.floor(x))
+
+    def local_rule(self, p) -> str:
+        national = p.policy.regime
+        if national == "none":
+            return "none"
+        urban = "one_child" if national == "one_and_half" else national
+        if not self.rural or self.group == 1:
+            return urban
+        floor = {0: national, 2: "two_child", 3: "three_child"}[self.group]
+        return max(national, floor, key=RULES.index)
 
     def limit(self, p, if_girl: bool = False) -> int:
-        urban, rural_boy, rural_girl = POLICY_LIMITS[p.policy.regime]
-        if not self.rural:
-            return urban
-        return rural_girl if self.first_girl or (if_girl and self.parity == 0) else rural_boy
+        _, boy_first, girl_first = POLICY_LIMITS[self.local_rule(p)]
+        first_girl = (self.parity >= 1 and not self.children[0][1]) or (
+            if_girl and self.parity == 0)
+        return girl_first if first_girl else boy_first
+
+    def overquota_chance(self, p, need: bool, excess: int) -> float:
+        pol, b = p.policy, p.behaviour
+        fee = (pol.maintenance_fee * max(excess, 1) * pol.fee_collection
+               * (1.0 - b.overquota_concealment) / self.income_mult)
+        return sigmoid(b.overquota_intercept + b.overquota_son * need
+                       + b.overquota_rural * self.rural - b.cost_weight * fee)
 
     def income(self, p) -> float:
         base = 1.0 if self.rural else p.population.urban_income_ratio
@@ -189,22 +294,32 @@ class Woman(mesa.Agent):
         need_son = self.needs_son(p)
         pledged = self.parity >= 1 and self.pledged(t, p)
         want = (self.parity < self.desired or need_son) and not pledged
-        tries = held = False
+        tries = held = within = False
         if want:
-            if self.parity < self.limit(p) or r.random() < p.policy.violation:
+            limit = self.limit(p)
+            within = self.parity < limit
+            if within or r.random() < self.overquota_chance(p, need_son,
+                                                            self.parity + 1 - limit):
                 tries = True
             else:
                 held = True
-                if not need_son and r.random() < p.fertility.desire_adaptation:
-                    self.desired = self.parity  # gives up the wish the policy denies
+                fe = p.fertility
+                if r.random() < (fe.son_adaptation if need_son else fe.desire_adaptation):
+                    self.desired = min(self.desired, self.parity)  # gives up, for good
+                    self.resigned = True
                     held = False
         age = self.age(t)
         group = min(max(int((age - 15) // 5), 0), 6)
         f = p.fertility.fecundability * NATURAL_FERTILITY[group]
         if tries and f > 0 and age < 50:
-            # monthly chances from next month on (a geometric wait of at least one month)
+            # monthly chances from next month on (a geometric wait of at least one month),
+            # after the spacing a permitted birth must keep from the last one
             lag = math.floor(r.random() * lag_months) if lag_months > 0 else 0
-            self.status, self.f, self.wake = TRYING, min(f, 0.999), t + 1 + lag
+            spacing = 0
+            if within and self.parity >= 1 and p.policy.regime != "none":
+                last = self.children[min(self.parity, 8) - 1][0]
+                spacing = max(last + round(p.policy.birth_spacing) - 9 - t, 0)
+            self.status, self.f, self.wake = TRYING, min(f, 0.999), t + 1 + lag + spacing
         else:
             self.status = HELD if held else DONE
 
@@ -222,17 +337,25 @@ class Woman(mesa.Agent):
     # --- sex determination and abortion -------------------------------------------------------
 
     def motivation(self, t: int, p) -> float:
-        """Son preference x no son yet x fertility squeeze."""
-        if self.sons > 0:
-            return 0.0
+        """The wish for the missing sex x the squeeze at the last prepared birth within the
+        local limit: son preference without a living son; daughter_preference with sons, no
+        daughter, and two sons or a birth beyond the desired size."""
         after = self.parity + 1
-        most = min(self.limit(p, if_girl=True), p.fertility.son_seeking_max_parity)
-        if self.son_pref <= p.son_preference.threshold:
-            most = min(most, self.desired)
-        remaining = max(most - after, 0)
+        if self.sons == 0:
+            strength, ready = self.son_pref, self.prepared(p)
+        elif self.daughters == 0 and (self.sons >= 2 or self.parity >= self.desired):
+            strength, ready = p.son_preference.daughter_preference, self.desired
+        else:
+            return 0.0
+        remaining = max(min(ready, self.limit(p, if_girl=True)) - after, 0)
         if after == 1 and self.pledged(t, p):
             remaining = 0
-        return self.son_pref * p.behaviour.squeeze_decay ** remaining
+        return strength * p.behaviour.squeeze_decay ** remaining
+
+    def believes_unwanted(self, accuracy: float) -> bool:
+        """The test reads the fetus as the sex she does not want (a girl, for a son-seeker)."""
+        female = self.believes_female(accuracy)
+        return female if self.sons == 0 else not female
 
     def believes_female(self, accuracy: float) -> bool:
         correct = self.random.random() < accuracy
@@ -241,7 +364,7 @@ class Woman(mesa.Agent):
     def aborts(self, t: int, p, m: float, income: float, price: float, risk: float) -> bool:
         b = p.behaviour
         pull = 0.0
-        if p.incentives.eligibility == "daughters_only" and self.inc_aware:
+        if p.incentives.eligibility == "daughters_only" and self.inc_aware and self.sons == 0:
             pull = (self.incentive_value(t, p) + p.incentives.girl_birth_cash) / income
         logit = (b.abort_intercept + b.abort_motivation * m - b.cost_weight * price / income
                  - b.risk_weight * risk - b.incentive_weight * pull)
@@ -280,7 +403,8 @@ class Woman(mesa.Agent):
             u_best = hi + math.log1p(math.exp(-abs(u_us - u_early)))
         access = sigmoid(tech.access_rate * (t / 12.0 - tech.access_midpoint
                                              - self.rural * tech.rural_delay))
-        logit = b.seek_intercept + b.seek_motivation * m + u_best
+        logit = (b.seek_intercept + b.seek_motivation * m + u_best
+                 - b.first_birth_reluctance * (self.parity == 0))
         if not r.random() < access * sigmoid(logit):
             return
         if not (has_early and r.random() < sigmoid(u_early - u_us)):
@@ -288,7 +412,7 @@ class Woman(mesa.Agent):
             return
         self.route = EARLY
         model.count("sex_determinations", EARLY)
-        if (self.believes_female(tech.early_test_accuracy)
+        if (self.believes_unwanted(tech.early_test_accuracy)
                 and self.aborts(t, p, m, income, mk.legal_abortion_price, 0.0)):
             self.abort(t, p)
 
@@ -296,7 +420,7 @@ class Woman(mesa.Agent):
         """Gestation month 4: the stand-in provider scans; late abortion decision."""
         model = self.model
         model.count("sex_determinations", ULTRASOUND)
-        if not self.believes_female(p.technology.accuracy):
+        if not self.believes_unwanted(p.technology.accuracy):
             return
         m, income = self.motivation(t, p), self.income(p)
         if p.registration.approval_required:
@@ -309,21 +433,28 @@ class Woman(mesa.Agent):
 
     def abort(self, t: int, p) -> None:
         self.model.count("abortions", self.route)
-        if self.fetus_male:
+        if self.fetus_male and self.sons == 0:
             self.model.count("misclassified_male_abortions")
         self.status = WAITING
         self.wake = t + max(int(round(p.fertility.post_abortion_months)), 1)
 
     def give_birth(self, t: int, p) -> None:
-        male = self.fetus_male
+        male, pop = self.fetus_male, p.population
         self.model.record_birth(t, self, male)
-        if self.parity == 0 and not male:
-            self.first_girl = True
+        child = [t, male, False]
+        had_son = self.sons > 0
+        self.children.append(child)
         self.parity += 1
         if male:
             self.sons += 1
         else:
             self.daughters += 1
+        if self.parity <= 8:  # infant death, drawn at birth (a ninth child is not stored)
+            q = pop.infant_mortality * (pop.male_mortality_ratio if male else 1.0)
+            if not male:
+                q += self.girls_excess(p, had_son, self.model.county_risk)
+            if self.random.random() < q:
+                self.die(child)
         self.status = WAITING
         u, spread = self.random.random(), p.fertility.postpartum_spread
         self.wake = t + max(round(p.fertility.postpartum_months * (1 - spread + 2 * spread * u)), 1)
@@ -346,7 +477,7 @@ class ReferenceModel(mesa.Model):
         self.start_year, self.end_year = r.start_year, r.end_year
         self.t, self.t_end = self.first_year * 12, (r.end_year + 1) * 12
         self.p = self.years[self.first_year]
-        self.limits = None  # the policy limits of the previous year
+        self.regime = None  # the national regime of the previous year
         self.county_risk = 0.0
         n_years = r.end_year - r.start_year + 1
         self.births = np.zeros((n_years, 3, 2))
@@ -386,16 +517,17 @@ class ReferenceModel(mesa.Model):
             self.p = p = self.years[year]
             sums, counts = [0.0] * self.townships, [0] * self.townships
             for w in self.agents:
+                if not w.active:
+                    continue
                 sums[w.township] += w.son_pref
                 counts[w.township] += 1
                 if self.year_index >= 0:
                     self.women_by_age[self.year_index,
                                       min(max((t + 6 - w.birth_month) // 60 - 3, 0), 6)] += 1
             town_mean = [s / max(c, 1) for s, c in zip(sums, counts)]
-            limits = POLICY_LIMITS[p.policy.regime]
-            changed = self.limits is not None and limits != self.limits
+            changed = self.regime is not None and p.policy.regime != self.regime
             self.agents.do("new_year", t, p, town_mean, changed)
-            self.limits = limits
+            self.regime = p.policy.regime
         e = self.p.enforcement
         # a campaign is a special action of the inspectors (none without inspections); the
         # stand-in office finds no cases, so the campaign is the only source of risk

@@ -118,7 +118,8 @@ def test_lever_changed_mid_run_keeps_the_past_and_acts_from_now():
     contacts = ds["propaganda_contacts"].values
     assert contacts[3] > 5 * contacts[2] > 0  # reach 0.05 -> 0.6 from 2003
     assert room.snapshot.levers["propaganda.reach"] == 0.6
-    assert room.snapshot.schedules["propaganda.reach"] == "2000: 0.05, 2003: 0.6"
+    assert room.snapshot.schedules["propaganda.reach"] == ("2000: 0.01, 2001: 0.0116667, "
+                                                           "2002: 0.0133333, 2003: 0.6")
     # a regime change is shared with the shadow (same fertility policy)
     room.set_lever("policy.regime", "two_child")
     room.step_year()

@@ -1,4 +1,5 @@
-"""Clinics: the providers' setup, the offer decision, matching within capacity, beliefs, sanctions."""
+"""Clinics: the providers' setup and sample, beliefs, hiding, prices, the offer decision,
+matching within capacity and reach, sanctions and entry."""
 
 from __future__ import annotations
 
@@ -6,19 +7,22 @@ import mesa
 import numpy as np
 import pytest
 
-from popsim.model.clinics import COUNTY_WIDE, KINDS, OUTSIDE, Clinic, Market
+from popsim.errors import ScenarioError
+from popsim.model.clinics import (COUNTY_WIDE, KINDS, MOBILE, OUTSIDE, PRIVATE, Clinic, Market,
+                                  penalty, sample_townships)
 from popsim.model.streams import Streams
 from popsim.scenario import load_scenario
 from popsim.scenario.year import YearParams
 
 
-def values(**overrides):
-    return YearParams(load_scenario("county", overrides), 2005, 2005)[2005]
+def values(year: int = 2012, **overrides):
+    return YearParams(load_scenario("county", overrides), year, year)[year]
 
 
-def market(seed: int = 1, **overrides) -> tuple[Market, object]:
-    p = values(**overrides)
-    return Market(mesa.Model(rng=seed), p.population.townships, Streams(seed), p), p
+def market(seed: int = 1, year: int = 2012, **overrides) -> tuple[Market, object]:
+    p = values(year, **overrides)
+    towns = sample_townships(p.population.townships, p.run.scale)
+    return Market(mesa.Model(rng=seed), towns, Streams(seed), p), p
 
 
 def test_setup_follows_the_market_section():
@@ -30,41 +34,158 @@ def test_setup_follows_the_market_section():
     assert kinds.count("private_clinic") == mk.private_clinics
     assert kinds.count("pharmacy") == mk.pharmacies
     assert kinds.count("out_of_county") == mk.out_of_county
+    assert kinds.count("mobile_operator") == 0  # mobile operators only enter
     c = m.col
     assert (c["township"][c["kind"] == 0] == COUNTY_WIDE).all()
     assert (c["township"][c["kind"] == 4] == OUTSIDE).all()
     assert not c["has_us"][c["kind"] == 3].any()  # pharmacies have no ultrasound
-    assert (c["risk"] == mk.initial_risk).all()
+    inside = c["township"] != OUTSIDE
+    assert (c["risk"][inside] == mk.prior_risk).all()
+    assert (c["risk"][~inside] == pytest.approx(mk.outside_risk))
+    assert m.in_county() == 206  # the county special check's 206 units
     # public providers carry public_ethics times the moral cost of private ones, on average
     public, private = c["ethics"][np.isin(c["kind"], [0, 1])], c["ethics"][c["kind"] == 2]
     assert public.mean() > 1.5 * private.mean()
     agents = m.model.agents_by_type[Clinic]
     assert len(agents) == m.n and all(a.market is m for a in agents)
     first = next(iter(agents))
-    assert first.kind == KINDS[c["kind"][first.row]] and first.risk_belief == mk.initial_risk
+    assert first.kind == KINDS[c["kind"][first.row]] and first.risk_belief == mk.prior_risk
 
 
-def test_the_offer_decision_weighs_profit_against_penalty():
+def test_a_scaled_run_samples_townships_and_providers():
+    assert sample_townships(16, 1.0) == 16 and sample_townships(16, 4.0) == 4
+    assert sample_townships(16, 0.5) == 32  # an oversample
+    assert sample_townships(1000, 3.0) == 333  # within the tolerance
+    with pytest.raises(ScenarioError, match=r"run.scale = 3 cannot be honoured.*16.*5.33 "
+                                            r"townships.*e.g. 1, 2, 4, 8, 16"):
+        sample_townships(16, 3.0)
+    with pytest.raises(ScenarioError, match="at least 1"):
+        sample_townships(16, 64.0)
+    # a 1/4 sample: a quarter of each kind in expectation (the whole part, and one more with the
+    # chance of the fraction: 111 / 4 = 27.75 private clinics)
+    counts = np.array([[np.sum(market(seed, **{"run.scale": 4.0})[0].col["kind"] == k)
+                        for k in range(5)] for seed in range(40)])
+    assert (counts[:, 1] == 4).all()  # one centre per sampled township
+    assert set(counts[:, 2]) <= {27, 28} and counts[:, 2].mean() == pytest.approx(27.75, abs=0.2)
+    assert set(counts[:, 4]) == {5} and set(counts[:, 3]) == {19}
+    assert counts[:, 0].mean() == pytest.approx(0.75, abs=0.2)
+
+
+def test_prices_and_hiding_rise_continuously_with_risk():
+    m, p = market()
+    mk, e = p.market, p.enforcement
+    c = m.col
+    risk = np.geomspace(1e-5, 0.2, m.n)
+    c["risk"][:] = risk
+    m.decide(p)
+    hiding = mk.hiding_max * risk / (risk + mk.hiding_half_risk)
+    assert c["hiding"] == pytest.approx(hiding)
+    premium = mk.risk_pass_through * risk * (1 - hiding) * penalty(e, mk)
+    broker = (c["kind"] == MOBILE) * mk.broker_fee
+    assert c["price_sd"] == pytest.approx(mk.sd_price + premium + broker)
+    assert c["price_late"] == pytest.approx(mk.late_abortion_price + mk.late_risk_ratio * premium)
+    # no jump anywhere: prices rise smoothly over four decades of risk
+    step = np.diff(c["price_sd"]) / c["price_sd"][:-1]
+    assert (step > 0).all() and step.max() < 0.05
+    # without the ban nothing is illegal: list prices, no hiding
+    free = values(1985)
+    m.decide(free)
+    assert (c["price_sd"] == free.market.sd_price).all() and not c["hiding"].any()
+
+
+def test_supply_bends_with_risk_instead_of_breaking():
+    """Offers fall with the providers' risk belief over a wide range, not at one threshold."""
+    offering = []
+    for risk in np.geomspace(1e-4, 0.1, 13):
+        m, p = market(seed=2)
+        c = m.col
+        c["demand"][:] = 3.0
+        c["risk"][:] = risk
+        m.decide(p)  # the same noise at every risk (the same stream)
+        offering.append(int(c["offering"].sum()))
+    offering = np.array(offering)
+    assert (np.diff(offering) <= 0).all(), offering
+    able = int(c["has_us"].sum())
+    assert offering[0] > 0.6 * able and offering[-1] < 0.2 * able
+    middle = (offering > 0.25 * offering[0]) & (offering < 0.75 * offering[0])
+    assert middle.sum() >= 2, f"supply falls at a cliff: {offering}"
+
+
+def test_the_offer_decision_weighs_revenue_against_penalty():
     counts = {}
-    for fine in (0.0, 20_000.0, 2_000_000.0):
+    for fine in (0.0, 5_000.0, 500_000.0):
         m, p = market(**{"enforcement.fine": fine})
-        m.col["demand"][:] = 10.0
-        m.col["risk"][:] = 0.005
+        m.col["demand"][:] = 3.0
+        m.col["risk"][:] = 0.004
         m.decide(p)
         c = m.col
         assert not (c["offering"] & ~c["has_us"]).any()
-        assert c["price_sd"] == pytest.approx(p.market.sd_price * (1 + p.market.price_risk_markup
-                                                                   * 0.005))
         counts[fine] = c["offering"].copy()
     # the same noise (the same stream): a dearer fine only removes offers
-    assert not (counts[2_000_000.0] & ~counts[20_000.0]).any()
-    assert not (counts[20_000.0] & ~counts[0.0]).any()
-    assert counts[0.0].sum() > counts[2_000_000.0].sum()
+    assert not (counts[500_000.0] & ~counts[5_000.0]).any()
+    assert not (counts[5_000.0] & ~counts[0.0]).any()
+    assert counts[0.0].sum() > counts[500_000.0].sum()
 
 
-def test_search_respects_capacity_and_reach():
+def test_beliefs_decay_toward_the_prior_and_weigh_news_by_distance():
+    m, p = market()
+    c, mk, e = m.col, p.market, p.enforcement
+    tw = c["township"]
+    inside = tw != OUTSIDE
+    prior = np.where(inside, mk.prior_risk, mk.outside_risk)
+    c["risk"][:] = prior + 0.01
+    m.start_month()
+    c["inspected"][:3] = True
+    m.end_month(p, campaign_launch=False, case_rows=np.zeros(0, np.int64))
+    keep = 0.5 ** (1 / mk.news_half_life)
+    decayed = prior + 0.01 * keep
+    assert c["risk"][:3] == pytest.approx(decayed[:3] + mk.risk_per_inspection)
+    assert c["risk"][3:] == pytest.approx(decayed[3:])
+    # after news_half_life quiet months half of the excess over the prior is gone
+    for _ in range(int(mk.news_half_life) - 1):
+        m.start_month()
+        m.end_month(p, campaign_launch=False, case_rows=np.zeros(0, np.int64))
+    assert c["risk"][3:] == pytest.approx(prior[3:] + 0.005)
+    # a case in township 0: its providers learn most, the rest of the county less, outside nothing
+    c["risk"][:] = prior
+    row = int(np.flatnonzero(tw == 0)[0])
+    m.start_month()
+    m.end_month(p, campaign_launch=False, case_rows=np.array([row]))
+    rise = c["risk"] - prior * 1.0
+    assert rise[tw == 0] == pytest.approx(mk.risk_per_case_township)
+    assert rise[(tw > 0) | (tw == COUNTY_WIDE)] == pytest.approx(e.publicity
+                                                                 * mk.risk_per_case_county)
+    assert rise[~inside] == pytest.approx(0.0)
+    assert mk.risk_per_case_township > 3 * mk.risk_per_case_county
+    # a case outside is news to the providers outside only
+    c["risk"][:] = prior
+    m.start_month()
+    m.end_month(p, campaign_launch=False, case_rows=np.flatnonzero(~inside)[:1])
+    assert (c["risk"] - prior)[~inside] == pytest.approx(e.publicity * mk.risk_per_case_outside)
+    assert (c["risk"] - prior)[inside] == pytest.approx(0.0)
+
+
+def test_a_samples_county_news_stands_for_scale_times_as_many_cases():
+    m, p = market(**{"run.scale": 4.0})
+    c, mk = m.col, p.market
+    tw = c["township"]
+    c["risk"][:] = 0.0
+    row = int(np.flatnonzero(tw == 1)[0])
+    m.start_month()
+    m.end_month(p, campaign_launch=False, case_rows=np.array([row]))
+    keep_prior = mk.prior_risk * (1 - 0.5 ** (1 / mk.news_half_life))
+    other = (tw >= 0) & (tw != 1)
+    # the real county had 4 such cases, one of them in this township: 3 elsewhere
+    assert c["risk"][other] == pytest.approx(keep_prior + 4 * mk.risk_per_case_county)
+    assert c["risk"][tw == 1] == pytest.approx(keep_prior + mk.risk_per_case_township
+                                               + 3 * mk.risk_per_case_county)
+
+
+def test_search_respects_capacity_reach_and_hiding():
     m, p = market(**{"market.capacity": 2.0})
     c = m.col
+    c["offering"][:] = c["has_us"]
+    m.decide(p)  # sets this month's hiding (none at the prior) and the reach constant
     c["offering"][:] = c["has_us"]
     m.start_month()
     n = 400
@@ -84,35 +205,102 @@ def test_search_respects_capacity_and_reach():
     assert ((where == township[local]) | (where == COUNTY_WIDE)).all()
     # those turned away count as unmet demand of their township
     assert m.unmet.sum() == (~found & ~migrant).sum()
-
-
-def test_beliefs_learn_from_inspections_and_news_and_decay():
-    m, p = market()
-    c, mk, e = m.col, p.market, p.enforcement
-    c["risk"][:] = 0.1
+    # a provider that hides h is missed by reach_loss x h of those who pick it
+    c["hiding"][:] = 0.6
     m.start_month()
-    c["inspected"][:3] = True
-    m.end_month(p, campaign_launch=False, publicised=0, publicised_outside=0)
-    decayed = 0.1 * (1 - mk.risk_decay)
-    assert c["risk"][:3] == pytest.approx(decayed + mk.inspection_learning
-                                          * (e.detection - decayed))
-    assert c["risk"][3:] == pytest.approx(decayed)
-    before = c["risk"].copy()
-    m.start_month()
-    m.end_month(p, campaign_launch=False, publicised=2, publicised_outside=0)
-    inside = c["township"] != OUTSIDE
-    assert (c["risk"][inside] > before[inside] * (1 - mk.risk_decay) + 1e-12).all()
-    assert c["risk"][~inside] == pytest.approx(before[~inside] * (1 - mk.risk_decay))
+    n = 20000
+    township = np.zeros(n, np.int16)
+    prov, _ = m.search(township, np.zeros(n, bool), np.zeros(n, bool), rng.random(n),
+                       rng.random(n), 1e9)
+    missed = (prov < 0).mean()
+    assert missed == pytest.approx(p.market.hiding_reach_loss * 0.6, abs=0.015)
 
 
 def test_sanctions_fine_and_close():
     m, p = market(**{"enforcement.blacklist": 1.0})
     rows = np.array([0, 5, 7])
     m.col["offering"][rows] = True
-    fines = m.sanction(rows, p.enforcement, np.random.default_rng(1))
+    fines = m.sanction(rows, p.enforcement, p.market, np.random.default_rng(1))
     assert fines == 3 * p.enforcement.fine
     c = m.col
     assert c["blacklisted"][rows].all() and not c["open"][rows].any()
-    assert not c["offering"][rows].any() and (c["risk"][rows] >= p.enforcement.detection).all()
+    assert not c["offering"][rows].any()
+    assert (c["risk"][rows] >= p.market.risk_when_caught).all()
     assert (c["cases"][rows] == 1).all() and c["cases"].sum() == 3
-    assert m.sanction(np.zeros(0, np.int64), p.enforcement, np.random.default_rng(1)) == 0.0
+    assert m.sanction(np.zeros(0, np.int64), p.enforcement, p.market,
+                      np.random.default_rng(1)) == 0.0
+
+
+def test_unmet_demand_draws_underground_and_mobile_entrants():
+    m, p = market(**{"market.entry_rate": 1.0, "market.mobile_share": 0.5})
+    n0 = m.n
+    m.start_month()
+    m.unmet[:16] = 10.0  # every township short of ten providers' worth of clients
+    entries = m.end_month(p, campaign_launch=False, case_rows=np.zeros(0, np.int64))
+    c = m.col
+    new = np.arange(n0, m.n)
+    assert entries == new.size > 0
+    assert not c["registered_unit"][new].any() and c["has_us"][new].all()
+    mobile = c["kind"][new] == MOBILE
+    assert mobile.any() and (~mobile).any()
+    assert (c["township"][new[mobile]] == COUNTY_WIDE).all()
+    assert (c["kind"][new[~mobile]] == PRIVATE).all() and (c["township"][new[~mobile]] >= 0).all()
+    # an entrant that stops offering closes; a registered provider that stops stays open
+    c["demand"][:] = 0.0
+    m.decide(p)
+    assert not c["open"][new[~c["offering"][new]]].any()
+    assert c["open"][:n0].all()
+
+
+# --------------------------------------------------------------------------------------------
+# the market in a run (paired seeds)
+
+from conftest import run_cached  # noqa: E402
+
+DECADE = {"run.start_year": 2003, "run.end_year": 2013, "run.burn_in_years": 25}
+SEEDS = range(4)
+
+
+def _price(ds, service: str = "sex_check") -> np.ndarray:
+    """Mean price paid each year (yuan)."""
+    return (ds["illegal_spending"].sel(service=service)
+            / ds["illegal_purchases"].sel(service=service)).values
+
+
+def test_a_sustained_crackdown_raises_prices_and_supply_persists():
+    """Ten years of crackdown_only (2003-2013): the mean price paid for a sex check rises at
+    least threefold (twofold against the list price, which follows income), and in every year
+    of every run providers still offer and households still buy."""
+    runs = [run_cached("crackdown_only", seed, **{k.replace(".", "__"): v
+                                                  for k, v in DECADE.items()}) for seed in SEEDS]
+    spend = sum(ds["illegal_spending"].sel(service="sex_check").values for ds in runs)
+    bought = sum(ds["illegal_purchases"].sel(service="sex_check").values for ds in runs)
+    price = spend / bought
+    assert price[-1] > 3 * price[0], np.round(price)
+    years = runs[0]["year"].values
+    scenario = load_scenario("crackdown_only")
+    listed = np.array([YearParams(scenario, y, y)[y].market.sd_price for y in years])
+    assert price[-1] / listed[-1] > 2 * price[0] / listed[0], np.round(price / listed, 2)
+    for ds in runs:
+        assert (ds["clinics_offering"] > 0).all() and (ds["providers"] > 100).all()
+        assert (ds["illegal_purchases"].sel(service="sex_check") > 0).all()
+    # the late termination carries late_risk_ratio times the premium: a dearer package
+    late = sum(ds["illegal_spending"].sel(service="late_termination").values for ds in runs)
+    assert np.isnan(late).sum() == 0
+
+
+def test_the_package_prices_are_of_the_reported_order():
+    """The county's prices paid against the reports (illegal_prices.csv, bands of
+    observations.csv): a sex check 40 yuan in 2003 (20-80) and 950 in 2013 (350-2,400), the
+    package of a check and a late abortion 3,800 in 2013 (1,900-7,600)."""
+    runs = [run_cached("county", seed, run__start_year=2003, run__end_year=2013)
+            for seed in SEEDS]
+
+    def pooled(service, year):
+        s = sum(float(ds["illegal_spending"].sel(service=service, year=year)) for ds in runs)
+        n = sum(float(ds["illegal_purchases"].sel(service=service, year=year)) for ds in runs)
+        return s / n
+
+    assert 20 <= pooled("sex_check", 2003) <= 80
+    assert 350 <= pooled("sex_check", 2013) <= 2400
+    assert 1900 <= pooled("sex_check", 2013) + pooled("late_termination", 2013) <= 7600

@@ -1,17 +1,22 @@
-"""Households: entry, the decision to try, conception, births, certification, the yearly pass."""
+"""Households: entry, local rules, the decision to try, over-quota births and the fee, conception,
+births and each woman's children, deaths, certification, cohorts, the yearly pass."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from popsim.model.coords import AGE_GROUPS
-from popsim.model.households import (BYTES_PER_HOUSEHOLD, DONE, HELD, PREGNANT, TRYING,
-                                     WAITING, Households)
+import popsim
+from popsim.model import fertility_policy as fp
+from popsim.model.children import MAX_CHILDREN, bit
+from popsim.model.coords import AGE_GROUPS, REGIMES
+from popsim.model.households import (BYTES_PER_HOUSEHOLD, DONE, HELD, INACTIVE, PREGNANT,
+                                     TRYING, WAITING, Households)
 from popsim.model.incentives import Eligibility
+from popsim.model.model import PopSimModel
 from popsim.model.streams import Streams
 from popsim.scenario import load_scenario
-from popsim.scenario.year import POLICY_LIMITS, YearParams
+from popsim.scenario.year import YearParams
 
 T0 = 2000 * 12
 
@@ -35,7 +40,15 @@ def test_entry_draws_a_uniform_age_structure_and_bounded_wishes():
     assert (hh.parity == 0).all() and (hh.status == WAITING).all()
     assert ((hh.next_event > T0) & (hh.next_event <= T0 + 12 * 25)).mean() > 0.99
     assert hh.township.max() < p.population.townships
-    assert BYTES_PER_HOUSEHOLD < 64
+    assert (hh.child_male == 0).all() and (hh.child_dead == 0).all()
+
+
+def test_state_stays_within_64_bytes_per_household():
+    assert BYTES_PER_HOUSEHOLD == 60 <= 64
+    hh, _ = population(n=1000)
+    columns = [v for v in vars(hh).values() if isinstance(v, np.ndarray) and len(v) == hh.n]
+    assert sum(a.nbytes for a in columns) == BYTES_PER_HOUSEHOLD * hh.n
+    assert hh.child_born.shape == (hh.n, MAX_CHILDREN) and hh.child_born.dtype == np.int16
 
 
 def test_union_age_constants_come_from_the_schema():
@@ -46,24 +59,90 @@ def test_union_age_constants_come_from_the_schema():
     assert wake_age == pytest.approx(30.0, abs=1 / 12 + 1e-9)
 
 
-def test_the_policy_limit_holds_back_and_violations_break_it():
-    for violation, expect_trying in ((0.0, False), (1.0, True)):
-        hh, p = population(**{"policy.violation": violation, "son_preference.cohort_mean": 0.0,
-                               "son_preference.rural_shift": 0.0})
-        idx = np.arange(1000)
-        hh.parity[idx], hh.daughters[idx], hh.desired[idx] = 1, 1, 3
-        hh.rural[idx] = False  # urban: one child under one_child
-        hh.evaluate(idx, T0, p, POLICY_LIMITS["one_child"], Eligibility(p.incentives))
-        trying = hh.status[idx] == TRYING
-        assert trying.all() if expect_trying else not trying.any()
-        if not expect_trying:  # held back; some give up the wish (desire adaptation)
-            assert set(np.unique(hh.status[idx])) <= {HELD, DONE}
-            gave_up = hh.status[idx] == DONE
-            assert (hh.desired[idx][gave_up] == 1).all()
-            assert 0.2 < gave_up.mean() < 0.5  # fertility.desire_adaptation = 0.35
+def test_desired_size_follows_the_level_and_keeps_each_womans_rank():
+    hh, p = population(**{"fertility.desired_children": 2.0, "fertility.rural_extra_children": 0.0,
+                          "fertility.desired_spread": 0.0})
+    assert (hh.desired == 2).all()  # no spread: everyone desires the mean
+    idx = np.arange(hh.n)
+    spread = values(**{"fertility.desired_children": 2.6, "fertility.rural_extra_children": 0.0,
+                       "fertility.desired_spread": 1.0})
+    d1 = hh.desired_size(idx, spread)
+    assert d1.mean() == pytest.approx(2.6, abs=0.05)  # 1 + Poisson(1.6)
+    lower = values(**{"fertility.desired_children": 1.8, "fertility.rural_extra_children": 0.0,
+                      "fertility.desired_spread": 1.0})
+    d2 = hh.desired_size(idx, lower)
+    assert d2.mean() == pytest.approx(1.8, abs=0.05)
+    assert (d2 <= d1).all()  # the same women, a lower level: nobody desires more
 
 
-def test_conception_birth_and_the_postpartum_wait():
+def test_local_rules_mix_the_national_regime_with_exemptions():
+    rural = np.array([False, True, True, True, True])
+    group = np.array([fp.NATIONAL, fp.NATIONAL, fp.ONE_CHILD, fp.TWO_CHILD, fp.THREE_CHILD])
+    girl, boy = np.ones(5, bool), np.zeros(5, bool)
+    names = lambda regime: [REGIMES[i] for i in fp.local_regime(regime, rural, group)]  # noqa
+    assert names("one_and_half") == ["one_child", "one_and_half", "one_child", "two_child",
+                                     "three_child"]
+    assert fp.limit("one_and_half", rural, group, girl).tolist() == [1, 2, 1, 2, 3]
+    assert fp.limit("one_and_half", rural, group, boy).tolist() == [1, 1, 1, 2, 3]
+    assert fp.limit("two_child", rural, group, boy).tolist() == [2, 2, 2, 2, 3]
+    assert (fp.limit("none", rural, group, boy) >= 99).all()
+    # groups are drawn for rural women only, in the declared order of their shares
+    p = values(**{"policy.rural_one_child_share": 0.2, "policy.two_child_share": 0.3,
+                  "policy.three_child_share": 0.1})
+    u = (np.arange(10_000) + 0.5) / 10_000
+    g = fp.draw_groups(u, np.ones(u.size, bool), p)
+    shares = np.bincount(g, minlength=4) / u.size
+    assert shares.tolist() == pytest.approx([0.4, 0.2, 0.3, 0.1], abs=1e-3)
+    assert (fp.draw_groups(u, np.zeros(u.size, bool), p) == fp.NATIONAL).all()
+
+
+def _wanting_a_second_child(hh, n=3000):
+    """Urban women with one girl and a desired size of three, who do not need a son."""
+    idx = np.arange(n)
+    hh.parity[idx], hh.daughters[idx], hh.desired[idx] = 1, 1, 3
+    hh.child_male[idx] = 0
+    hh.child_born[idx, 0] = T0 - 120
+    hh.rural[idx] = False  # urban: one child under one_and_half
+    return idx
+
+
+def test_over_quota_births_respond_to_the_maintenance_fee():
+    tried = {}
+    for fee in (0.0, 1.0, 5.0):
+        hh, p = population(**{"policy.maintenance_fee": fee, "son_preference.cohort_mean": 0.0,
+                              "son_preference.rural_shift": 0.0})
+        idx = _wanting_a_second_child(hh)
+        hh.evaluate(idx, T0, p, "one_and_half", Eligibility(p.incentives))
+        status = hh.status[idx]
+        assert set(np.unique(status)) <= {TRYING, HELD, DONE}
+        tried[fee] = (status == TRYING).mean()
+        expect = fp.overquota_probability(np.zeros(idx.size, bool), hh.rural[idx],
+                                          hh.income_mult[idx], np.ones(idx.size), p).mean()
+        assert tried[fee] == pytest.approx(expect, abs=0.03)
+        # held back: some give up the wish for good (desire adaptation)
+        gave_up = status == DONE
+        assert (hh.desired[idx][gave_up] == 1).all() and hh.resigned[idx][gave_up].all()
+        assert 0.2 < gave_up.sum() / (~(status == TRYING)).sum() < 0.5  # desire_adaptation 0.35
+    assert tried[0.0] > tried[1.0] > tried[5.0]
+
+
+def test_a_permitted_birth_waits_for_the_spacing_rule():
+    hh, p = population(**{"policy.birth_spacing": 48.0, "son_preference.cohort_mean": 0.0,
+                          "son_preference.rural_shift": 0.0})
+    idx = _wanting_a_second_child(hh)
+    hh.child_born[idx, 0] = T0 - 12  # a year ago
+    hh.evaluate(idx, T0, p, "two_child", Eligibility(p.incentives))
+    assert (hh.status[idx] == TRYING).all()
+    assert (hh.next_event[idx] >= T0 - 12 + 48 - 9).all()  # conceived no earlier than allowed
+    free, p0 = population(**{"policy.birth_spacing": 0.0, "son_preference.cohort_mean": 0.0,
+                             "son_preference.rural_shift": 0.0})
+    idx = _wanting_a_second_child(free)
+    free.child_born[idx, 0] = T0 - 12
+    free.evaluate(idx, T0, p0, "two_child", Eligibility(p0.incentives))
+    assert np.median(free.next_event[idx] - T0) < 12
+
+
+def test_conception_birth_children_and_the_postpartum_wait():
     hh, p = population(**{"registration.coverage": 1.0, "registration.migrant_factor": 1.0})
     idx = np.arange(2000)
     hh.status[idx], hh.desired[idx] = TRYING, 2
@@ -72,15 +151,43 @@ def test_conception_birth_and_the_postpartum_wait():
     assert np.array_equal(np.sort(hh.pregnant_since(T0 + 9, 9)), np.sort(conceived))
     male_share = hh.fetus_male[conceived].mean()
     assert male_share == pytest.approx(106 / 206, abs=0.04)
-    b = hh.give_birth(conceived, T0 + 9, p)
+    b = hh.give_birth(conceived, T0 + 9, p, "one_and_half")
     assert (b.parity_before == 0).all() and (hh.parity[conceived] == 1).all()
     assert np.array_equal(hh.sons[conceived], b.male.astype(np.int8))
-    assert np.array_equal(hh.first_girl[conceived], ~b.male)
-    wait = hh.next_event[conceived] - (T0 + 9)
+    assert np.array_equal(bit(hh.child_male[conceived], 0), b.male)
+    assert (hh.child_born[conceived, 0] == T0 + 9).all()
+    assert not b.overquota.any() and (b.fee == 0).all()  # first births are within every rule
     f = p.fertility
+    wait = hh.next_event[conceived] - (T0 + 9)
     lo = round(f.postpartum_months * (1 - f.postpartum_spread))
     hi = round(f.postpartum_months * (1 + f.postpartum_spread))
     assert wait.min() >= max(lo, 1) and wait.max() <= hi and wait.std() > 1
+    # a second birth to urban women under one_and_half is over quota: hidden or charged
+    hh.rural[conceived] = False
+    hh.status[conceived], hh.desired[conceived] = TRYING, 3
+    again = hh.conceive(conceived, T0 + 30, p)
+    b2 = hh.give_birth(again, T0 + 39, p, "one_and_half")
+    assert b2.overquota.all() and (b2.parity_before == 1).all()
+    hidden = b2.hidden.mean()
+    assert hidden == pytest.approx(p.behaviour.overquota_concealment, abs=0.05)
+    charged = b2.fee > 0
+    assert not (charged & b2.hidden).any()
+    assert charged.sum() / (~b2.hidden).sum() == pytest.approx(p.policy.fee_collection, abs=0.05)
+    expect = p.policy.maintenance_fee * hh.mean_income(again, p)
+    np.testing.assert_allclose(b2.fee[charged], expect[charged])
+    assert np.array_equal(bit(hh.child_male[again], 1), b2.male)
+
+
+def test_a_death_keeps_parity_and_lowers_the_living_children():
+    hh, p = population(n=10)
+    idx = np.array([0, 1, 2])
+    hh.parity[idx] = 3
+    hh.child_male[idx] = 0b011  # boy, boy, girl
+    hh.sons[idx], hh.daughters[idx] = 2, 1
+    hh.bury(np.array([0, 0, 1]), np.array([0, 2, 1]))  # mother 0 loses two children
+    assert hh.parity[idx].tolist() == [3, 3, 3]
+    assert hh.sons[idx].tolist() == [1, 1, 2] and hh.daughters[idx].tolist() == [0, 1, 1]
+    assert hh.child_dead[idx].tolist() == [0b101, 0b010, 0]
 
 
 def test_certification_takes_each_qualifying_household_once():
@@ -108,7 +215,7 @@ def test_a_pledged_household_wants_no_second_child():
     assert pledged.mean() > 0.9  # a benefit of many years of income: nearly everyone pledges
     later = hh.pledged(idx, T0 + 60, p, e)  # the same draw, a nearer (dearer) benefit
     assert np.array_equal(later | pledged, later)
-    hh.evaluate(idx, T0, p, POLICY_LIMITS["two_child"], e)
+    hh.evaluate(idx, T0, p, "two_child", e)
     assert not (hh.status[idx][pledged] == TRYING).any()
 
 
@@ -119,3 +226,57 @@ def test_the_yearly_norms_lower_son_preference_and_count_women_by_age():
     assert hh.son_pref.mean() < before and contacts > 0.9 * hh.n
     women = hh.women_by_age(T0)
     assert women.size == len(AGE_GROUPS) and women.sum() == hh.n
+
+
+def test_cohort_size_leaves_slots_empty_and_empty_slots_count_nowhere():
+    hh, p = population(**{"population.cohort_size": 0.6})
+    empty = hh.status == INACTIVE
+    assert empty.mean() == pytest.approx(0.4, abs=0.02)
+    assert (hh.next_event[empty] == np.iinfo(np.int32).max).all()
+    assert hh.women_by_age(T0).sum() == (~empty).sum()
+    assert hh.census(T0, "one_and_half")["women_by_children"].sum() == (~empty).sum()
+    # a month's entries fill each exiting slot with the chance cohort_size of that year
+    entered = sum(hh.exits_and_entries(t, p) for t in range(T0, T0 + 24))
+    block = sum(int(hh._block_start[(t % 420) + 1] - hh._block_start[t % 420])
+                for t in range(T0, T0 + 24))
+    assert entered == pytest.approx(0.6 * block, rel=0.15)
+
+
+def test_every_womans_children_match_a_ledger_of_the_births_seen_month_by_month():
+    """Brute force: record each birth (slot, month, sex) as it happens, by watching parity
+    rise, then compare the ledger with every woman's children arrays; deaths only ever set a
+    dead bit, and the living sons and daughters are the children not dead."""
+    scenario = popsim.load_scenario("county", {"run.households": 500, "run.start_year": 2000,
+                                               "run.end_year": 2003, "run.burn_in_years": 40,
+                                               "behaviour.girl_neglect": 0.2})
+    model = PopSimModel(scenario, seed=3)
+    hh = model.households
+    ledger: dict[int, list[tuple[int, bool]]] = {i: [] for i in range(hh.n)}
+    born = hh.birth_month.copy()
+    parity, dead = hh.parity.copy(), hh.child_dead.copy()
+    births = 0
+    while not model.finished:
+        t = model.t
+        model.step()
+        for i in np.flatnonzero(hh.birth_month != born):  # a new woman in the slot
+            ledger[i] = []
+        for i in np.flatnonzero((hh.parity != parity) & (hh.birth_month == born)):
+            assert hh.parity[i] == parity[i] + 1
+            ledger[i].append((t, bool(hh.fetus_male[i])))
+            births += 1
+        same = hh.birth_month == born
+        assert ((dead[same] & ~hh.child_dead[same]) == 0).all()  # the dead stay dead
+        born, parity, dead = hh.birth_month.copy(), hh.parity.copy(), hh.child_dead.copy()
+    assert births > 500 and int(hh.child_dead.astype(bool).sum()) > 0
+    checked = 0
+    for i, kids in ledger.items():  # (the initial women start childless: every birth is seen)
+        assert len(kids) == hh.parity[i]
+        for k, (month, male) in enumerate(kids[:MAX_CHILDREN]):
+            assert hh.child_born[i, k] == month and bit(hh.child_male[i], k) == male
+            checked += 1
+        stored = kids[:MAX_CHILDREN]
+        alive = [male for k, (_, male) in enumerate(stored) if not bit(hh.child_dead[i], k)]
+        extra = [male for _, male in kids[MAX_CHILDREN:]]
+        assert hh.sons[i] == sum(alive) + sum(extra)
+        assert hh.daughters[i] == len(alive) - sum(alive) + len(extra) - sum(extra)
+    assert checked > 100

@@ -94,3 +94,22 @@ def test_crackdown_raises_black_market_prices():
                   {"enforcement.inspections_per_month": 30.0}, SEEDS,
                   lambda ds: float(ds["mean_illegal_price"].mean()))
     assert_paired_increase(a, b, "illegal price rises with inspections")
+
+
+def test_higher_maintenance_fee_fewer_over_quota_births():
+    over = lambda ds: float(ds["overquota_births"].sum())  # noqa: E731
+    a, b = paired("baseline", {"policy.maintenance_fee": 0.2}, {"policy.maintenance_fee": 3.0},
+                  SEEDS[:4], over)
+    assert_paired_increase(b, a, "over-quota births fall with the maintenance fee")
+    births = lambda ds: float(ds["births"].sum())  # noqa: E731
+    a, b = paired("baseline", {"policy.maintenance_fee": 0.2}, {"policy.maintenance_fee": 3.0},
+                  SEEDS[:4], births)
+    assert_paired_increase(b, a, "births fall with the maintenance fee")
+
+
+def test_propaganda_lowers_girls_excess_deaths():
+    neglect = {"behaviour.girl_neglect": 0.1}
+    deaths = lambda ds: float(ds["excess_female_deaths"].sum())  # noqa: E731
+    a, b = paired("county", {**neglect, "propaganda.reach": 0.0},
+                  {**neglect, "propaganda.reach": 0.3}, SEEDS[:4], deaths)
+    assert_paired_increase(b, a, "girls' excess deaths fall with propaganda")

@@ -1,4 +1,5 @@
-"""Sex selection: motivation, perceived risk, seeking and route, abortion, at fixed seeds.
+"""Sex selection: motivation and readiness, perceived risk, seeking and route, abortion of the
+unwanted sex, and the survival of girls, at fixed seeds.
 
 The decisions are pure: given the households' state and the month, each returns who decided
 what, without changing the households. Household draws are counter-based, so two calls with
@@ -16,7 +17,7 @@ import popsim
 from popsim.model import selection
 from popsim.model.households import PREGNANT
 from popsim.model.model import PopSimModel
-from popsim.model.selection import Month
+from popsim.model.selection import Clients, Month
 from popsim.scenario.year import YearParams
 
 SMALL = {"run.households": 6000, "run.start_year": 2000, "run.end_year": 2012,
@@ -33,7 +34,7 @@ def model_at(year: int, scenario: str = "county", **overrides) -> PopSimModel:
 def month_of(model: PopSimModel, **changes) -> Month:
     """This month as the model would see it, with ``changes``."""
     sd, late = model.market.expected_prices()
-    m = Month(model.t, model.p, model.limits, model.eligibility, campaign=False,
+    m = Month(model.t, model.p, model.regime, model.eligibility, campaign=False,
               county_risk=0.0, sd_price=sd, late_price=late)
     return dataclasses.replace(m, **changes)
 
@@ -50,29 +51,75 @@ def months(model: PopSimModel, n: int):
         model.step()
 
 
-def test_no_son_preference_never_seeks():
-    model = model_at(2005, "no_son_preference")
+def test_no_sex_preference_never_seeks():
+    model = model_at(2005, "no_son_preference", **{"son_preference.daughter_preference": 0.0})
     hh = model.households
     assert hh.son_pref.max() == 0.0
     for model, m in months(model, 24):
         pregnant = np.flatnonzero(hh.status == PREGNANT)
-        assert not selection.motivation(hh, pregnant, m.t, m.p, m.limits, m.eligibility).any()
+        assert not selection.motivation(hh, pregnant, m.t, m.p, m.regime, m.eligibility).any()
         s = selection.seek(hh, model.streams, m)
         assert s.ultrasound.size == s.early.size == s.aborted.size == 0
 
 
-def test_motivation_is_son_preference_times_squeeze(county):
+def test_motivation_is_the_wish_for_the_missing_sex_times_squeeze(county):
     hh, p = county.households, county.p
     idx = np.arange(hh.n)
-    m = selection.motivation(hh, idx, county.t, p, county.limits, county.eligibility)
-    assert (m >= 0).all() and (m <= hh.son_pref + 1e-7).all()
-    assert not m[hh.sons > 0].any()  # a household with a son never selects
-    # the squeeze is a power of squeeze_decay: the ratio m / son_pref takes only those values
+    m = selection.motivation(hh, idx, county.t, p, county.regime, county.eligibility)
+    son = hh.sons == 0
+    assert (m >= 0).all() and (m[son] <= hh.son_pref[son] + 1e-7).all()
+    assert not m[(hh.sons > 0) & (hh.daughters > 0)].any()  # both sexes: nobody selects
+    daughter = m[~son] > 0  # only sons: a daughter-seeker at two sons or beyond her plan
+    assert daughter.any()
+    assert ((hh.sons[~son][daughter] >= 2)
+            | (hh.parity[~son][daughter] >= hh.desired[~son][daughter])).all()
+    # the squeeze is a power of squeeze_decay: the ratio m / strength takes only those values
+    strength = np.where(son, hh.son_pref, p.son_preference.daughter_preference)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = (m / hh.son_pref)[(hh.sons == 0) & (hh.son_pref > 0)]
+        ratio = (m / strength)[(m > 0)]
     powers = p.behaviour.squeeze_decay ** np.arange(10)
     assert np.isclose(ratio[:, None], powers[None, :], rtol=1e-5).any(axis=1).all()
     assert np.isclose(ratio, 1.0).any()  # some births are the last one allowed
+
+
+def test_readiness_puts_the_squeeze_at_the_birth_that_completes_the_family_without_a_limit():
+    """Kashyap & Villavicencio's 'ready': with no birth limit, a son-seeker is squeezed at the
+    birth that completes her desired size plus son_seeking_extra, not before."""
+    model = model_at(2000)
+    hh, p, e = model.households, model.p, model.eligibility
+    idx = np.arange(400)
+    hh.sons[idx], hh.daughters[idx], hh.son_pref[idx] = 0, 0, 0.9
+    hh.desired[idx] = 2
+    extra = hh.prepared(idx, p) - 2
+    assert set(np.unique(extra)) == {int(p.fertility.son_seeking_extra)}
+    decay = p.behaviour.squeeze_decay
+    for parity in range(5):
+        hh.parity[idx] = parity
+        m = selection.motivation(hh, idx, model.t, p, "none", e)
+        remaining = np.maximum(2 + extra - (parity + 1), 0)
+        np.testing.assert_allclose(m, 0.9 * decay ** remaining, rtol=1e-6)
+    # a local limit brings the squeeze forward: one child allowed, full at the first birth
+    hh.parity[idx], hh.rural[idx] = 0, False
+    m = selection.motivation(hh, idx, model.t, p, "one_child", e)
+    np.testing.assert_allclose(m, 0.9, rtol=1e-6)
+
+
+def test_a_first_pregnancy_is_rarely_tested():
+    """first_birth_reluctance lowers seeking in a first pregnancy only (the same draws)."""
+    model = model_at(2004, "baseline")
+    counts = {0.0: [0, 0], None: [0, 0], 20.0: [0, 0]}  # reluctance: [first, later] seekers
+    for model, m in months(model, 12):
+        hh = model.households
+        for reluctance in counts:
+            mm = m if reluctance is None else dataclasses.replace(m, p=dataclasses.replace(
+                m.p, behaviour=dataclasses.replace(m.p.behaviour,
+                                                   first_birth_reluctance=reluctance)))
+            s = selection.seek(hh, model.streams, mm)
+            seekers = np.union1d(s.ultrasound, s.early)
+            counts[reluctance][0] += int((hh.parity[seekers] == 0).sum())
+            counts[reluctance][1] += int((hh.parity[seekers] > 0).sum())
+    assert counts[0.0][0] > counts[None][0] > counts[20.0][0] == 0
+    assert counts[0.0][1] == counts[None][1] == counts[20.0][1] > 0
 
 
 def test_perceived_risk_rises_with_cases_and_the_grey_list():
@@ -122,7 +169,7 @@ def test_a_higher_price_or_risk_never_adds_an_abortion(county):
     hh = county.households
     m = month_of(county)
     idx = np.flatnonzero(hh.sons == 0)[:3000]
-    mot = selection.motivation(hh, idx, m.t, m.p, m.limits, m.eligibility)
+    mot = selection.motivation(hh, idx, m.t, m.p, m.regime, m.eligibility)
     income = hh.income(idx, m.p)
     base = selection.abortion_decision(hh, county.streams, idx, m, mot, income, 300.0, 0.1)
     dear = selection.abortion_decision(hh, county.streams, idx, m, mot, income, 30000.0, 0.1)
@@ -150,3 +197,65 @@ def test_late_abortions_are_illegal_and_signalled_only_under_approval():
         found[approval] = (total, signals)
     assert found[True][0] > 0 and found[True][1] > 0
     assert found[False][0] > 0 and found[False][1] == 0
+
+
+def test_a_daughter_seeker_aborts_boys_and_a_son_seeker_girls():
+    model = model_at(2004, "baseline")
+    hh, m = model.households, month_of(model)
+    offering = np.flatnonzero(model.market.col["offering"])
+    assert offering.size
+    idx = np.arange(2000)
+    hh.status[idx], hh.parity[idx], hh.desired[idx] = PREGNANT, 2, 2
+    clients = Clients(idx, np.full(idx.size, offering[0]), np.zeros(idx.size, dtype=bool))
+    hh.sons[idx], hh.daughters[idx] = 2, 0  # two sons, no daughter: selects against a boy
+    hh.fetus_male[idx] = True
+    boys = selection.late_abortions(hh, model.market, model.streams, m, clients)
+    assert boys.women.size > 0.1 * idx.size and boys.misclassified == 0
+    hh.fetus_male[idx] = False  # girls are kept (but for a misread scan)
+    kept = selection.late_abortions(hh, model.market, model.streams, m, clients)
+    assert kept.women.size < 0.1 * boys.women.size
+    hh.sons[idx] = 0  # no son: selects against a girl
+    girls = selection.late_abortions(hh, model.market, model.streams, m, clients)
+    assert girls.women.size > 0.1 * idx.size
+
+
+def test_girls_excess_risk_rises_with_son_preference_and_falls_with_a_brother_and_risk():
+    model = model_at(2000)
+    hh, p = model.households, model.p
+    idx = np.arange(1000)
+    hh.son_pref[idx], hh.income_mult[idx], hh.law_aware[idx], hh.grey[idx] = 0.8, 1.0, True, False
+    none = np.zeros(idx.size, dtype=bool)
+    base = selection.girls_excess_risk(hh, idx, none, p, 0.0)
+    np.testing.assert_allclose(base, p.behaviour.girl_neglect * 0.8, rtol=1e-6)
+    brother = selection.girls_excess_risk(hh, idx, ~none, p, 0.0)
+    np.testing.assert_allclose(brother, base * p.behaviour.neglect_with_son, rtol=1e-6)
+    feared = selection.girls_excess_risk(hh, idx, none, p, 0.5)  # cases publicised: deterred
+    np.testing.assert_allclose(feared, base * 0.5, rtol=1e-6)
+    hh.son_pref[idx] = 0.4
+    np.testing.assert_allclose(selection.girls_excess_risk(hh, idx, none, p, 0.0), base / 2,
+                               rtol=1e-6)
+
+
+def test_infant_and_child_deaths_natural_and_excess():
+    model = model_at(1990, "baseline", **{"behaviour.girl_neglect": 0.0,
+                                          "population.infant_mortality": 0.2})
+    pop = model.p.population
+    hh = model.households
+    births = hh.give_birth(np.arange(hh.n), model.t, model.p, "one_and_half")
+    d = selection.infant_deaths(hh, model.streams, births, month_of(model))
+    assert not d.excess.any() and (d.age_band == 0).all()
+    boys, girls = births.male.sum(), (~births.male).sum()
+    q_boys, q_girls = d.male.sum() / boys, (~d.male).sum() / girls
+    assert q_girls == pytest.approx(0.2, abs=0.015)
+    assert q_boys / q_girls == pytest.approx(pop.male_mortality_ratio, abs=0.1)
+    neglect = model_at(1990, "baseline", **{"behaviour.girl_neglect": 0.3})
+    nh = neglect.households
+    b = nh.give_birth(np.arange(nh.n), neglect.t, neglect.p, "one_and_half")
+    dn = selection.infant_deaths(nh, neglect.streams, b, month_of(neglect))
+    assert dn.excess.any() and not dn.male[dn.excess].any()  # the excess deaths are girls'
+    # each January: living children aged 1-17 only, of the mothers given
+    idx = np.arange(hh.n)
+    later = selection.child_deaths(hh, model.streams, idx, model.t + 24, model.p, 0.0)
+    age = model.t + 24 - hh.child_born[later.mothers, later.slots]
+    assert later.mothers.size > 0 and (age >= 12).all() and (age < 18 * 12).all()
+    assert not np.any(hh.child_dead[later.mothers] >> later.slots.astype(np.uint8) & 1)

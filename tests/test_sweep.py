@@ -181,9 +181,42 @@ def test_export_netcdf_round_trip(grid, tmp_path, capsys):
     nc = tmp_path / "out" / "grid.nc"
     assert cli.main(["export", str(store), str(nc)]) == 0
     exported = xr.open_dataset(nc).load()
-    xr.testing.assert_identical(exported, sweep.open_sweep(store).load())
+    stored = sweep.open_sweep(store).load()
+    # the same dataset, its CF history one line longer (deterministic: no time stamp)
+    assert exported.attrs["history"] == stored.attrs["history"] + \
+        f"\npopsim {popsim.__version__} export: netCDF copy of grid.zarr"
+    exported.attrs["history"] = stored.attrs["history"]
+    xr.testing.assert_identical(exported, stored)
     assert json.loads(exported.attrs["parameters"])[0] == "enforcement.inspections_per_month"
     assert not list(nc.parent.glob(".*.tmp"))  # written atomically
+
+
+def test_heatmap_shows_replicate_spread_and_marks_cells_within_noise(grid):
+    from matplotlib.patches import Rectangle
+
+    from popsim.reports import sweep_plot
+
+    _, store = grid
+    ds = sweep.open_sweep(store)
+    fig = sweep_plot.sweep_figure(ds, "enforcement_cost")  # two grid parameters: a heatmap
+    ax = fig.axes[0]
+    cost = ds["enforcement_cost"].isel(year=-1).load()
+    texts = [t.get_text() for t in ax.texts]
+    sd = float(cost.isel({"enforcement.inspections_per_month": 1,
+                          "incentives.benefit_per_year": 0}).std("replicate", ddof=1))
+    assert f"+-{sd:.2g}" in texts[1] and texts[0].endswith("ref")  # mean +- sd in every cell
+    hatched = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_hatch()]
+    # 40 inspections a month cost more than none, far beyond noise: those cells are not
+    # hatched; the benefit changes no inspection, so (0 inspections, 6000 yuan) is within noise
+    assert [(round(p.get_x() + 0.5), round(p.get_y() + 0.5)) for p in hatched] == [(0, 1)]
+    assert "hatched: difference from the red reference cell within noise" in ax.get_title()
+    # with synthetic cells: a difference smaller than the paired noise is marked, a larger not
+    rng = np.random.default_rng(1)
+    noise = rng.normal(0, 1, (1, 1, 5))
+    cells = np.concatenate([noise, noise + 0.01 + rng.normal(0, 1, (1, 1, 5)), noise + 50],
+                           axis=1)
+    _, _, within = sweep_plot._cell_noise(cells)
+    assert within.tolist() == [[False, True, False]]
 
 
 def test_plot_line_and_heatmap_png(grid, tmp_path, capsys):
@@ -201,7 +234,7 @@ def test_plot_line_and_heatmap_png(grid, tmp_path, capsys):
 BAD = [
     (GRID.replace('"enforcement.inspections_per_month"', '"enforcement.inspection_per_month"'),
      "did you mean 'enforcement.inspections_per_month'?"),
-    (GRID.replace("[0, 40]", "[0, 40000]"), "above the upper bound 10000"),
+    (GRID.replace("[0, 40]", "[0, 1e12]"), "1000000000000 is above the upper bound"),
     (GRID.replace("max = 6000", "max = -5"), "below the lower bound 0"),
     (GRID.replace("[outputs]", '[design]\nkind = "sobol"\nn = 12\n[outputs]')
          .replace("[0, 40]", "{ min = 0, max = 40 }").replace(", num = 2", ""),
@@ -244,6 +277,11 @@ def test_example_specs_are_valid():
     shapes = {name: sweep_spec.load_spec(name).shape for name in sweep_spec.available_sweeps()}
     assert shapes["enforcement_incentive_grid"] == (4, 4, 3)
     assert shapes["sobol_levers"] == (64 * (7 + 2), 1)
+    assert shapes["morris_screening"] == (10 * (12 + 1), 1)
+    assert shapes["lever_packages"] == (4, 8, 2)
+    for name in shapes:  # every example states its measured run time
+        words = " ".join(sweep_spec.load_spec(name).description.split())
+        assert "measured with `--workers 2`" in words, name
 
 
 def test_bad_input_from_a_real_command(tmp_path):

@@ -4,6 +4,7 @@ the machine refused with their estimated run time and memory."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from popsim import cli, workload
@@ -99,6 +100,49 @@ HOSTILE = [
      ["not a UTF-8 text file"]),
     ("UTF-16", SPEC.encode("utf-16"), ["UTF-16"]),
     ("Latin-1", _replace("hostile", "hostile").encode() + b'\n# caf\xe9\n', ["not a UTF-8 text file"]),
+    ("morris with one parameter", _replace("[outputs]", '[design]\nkind = "morris"\nn = 4\n'
+                                                        '[outputs]'),
+     ["two parameters for a morris design"]),
+]
+
+TWO = '"enforcement.inspections_per_month" = { min = 0, max = 40 }\n' \
+      '"propaganda.reach" = { min = 0, max = 0.2 }'
+
+
+def _design(lines: str) -> str:
+    return _replace(PARAM, TWO).replace("[outputs]", f"[design]\n{lines}\n[outputs]")
+
+
+HOSTILE += [
+    ("odd Morris levels", _design('kind = "morris"\nn = 4\nlevels = 5'),
+     ["[design]", "levels = 5", "even number of levels", "e.g. 6"]),
+    ("levels for a sobol design", _design('kind = "sobol"\nn = 4\nlevels = 4'),
+     ["'levels' is for morris designs, not sobol"]),
+    ("morris without n", _design('kind = "morris"'), ["needs n (its number of trajectories)"]),
+    ("fast n too small", _design('kind = "fast"\nn = 64'),
+     ["fast needs n > 4 m^2 = 64 samples per parameter (m = 4); got n = 64"]),
+    ("m for an lhs design", _design('kind = "lhs"\nn = 4\nm = 2'),
+     ["'m' is for fast designs, not lhs"]),
+    ("design kind typo morris", _design('kind = "moris"\nn = 4'), ["did you mean 'morris'?"]),
+    ("one package", _replace("[outputs]", "[packages]\nonly = {}\n[outputs]"),
+     ["[packages]", "at least two packages"]),
+    ("package sets a swept lever", _replace("[outputs]", '[packages]\na = {}\nb = { '
+                                            '"enforcement.inspections_per_month" = 9 }\n'
+                                            '[outputs]'),
+     ["[packages] 'b'", "is swept in [parameters]"]),
+    ("package lever misspelt", _replace("[outputs]", '[packages]\na = {}\nb = { '
+                                        '"incentives.benefit_per_yaer" = 9 }\n[outputs]'),
+     ["[packages] 'b'", "did you mean 'incentives.benefit_per_year'?"]),
+    ("package lever out of bounds", _replace("[outputs]", '[packages]\na = {}\nb = { '
+                                             '"propaganda.reach" = 7 }\n[outputs]'),
+     ["[packages] 'b'", "above the upper bound"]),
+    ("package changes the years", _replace("[outputs]", '[packages]\na = {}\nb = { '
+                                           '"run.end_year" = 2005 }\n[outputs]'),
+     ["cannot be set by a package", "'year' dimension"]),
+    ("unsafe package name", _replace("[outputs]", '[packages]\na = {}\n"../x" = {}\n'
+                                     '[outputs]'), ["a package name is 1-64 letters"]),
+    ("packages not a table", _replace("replicates = 2", "replicates = 2\npackages = 3"),
+     ["[packages] must be a table of named packages"]),
 ]
 
 
@@ -237,3 +281,49 @@ def test_points_are_made_on_demand_in_store_order(tmp_path):
     tasks = sweep_design.Tasks(spec)
     scenario, seed, _ = tasks[9]  # point 4, replicate 1
     assert scenario.enforcement.inspections_per_month == 40.0 and seed == tasks.seeds[1]
+
+
+@pytest.mark.parametrize("kind, extra, runs", [
+    ("lhs", "", 5 * 2),
+    ("sobol", "", 8 * (2 + 2) * 2),
+    ("morris", "levels = 6", 5 * (2 + 1) * 2),
+    ("fast", "m = 2", 17 * 2 * 2),
+])
+def test_sampled_designs_come_from_the_spec_seed(tmp_path, kind, extra, runs):
+    n = {"lhs": 5, "sobol": 8, "morris": 5, "fast": 17}[kind]
+    text = _design(f'kind = "{kind}"\nn = {n}\n{extra}')
+    spec = sweep_spec.parse_spec(text)
+    assert spec.runs == runs and spec.design == kind
+    first = sweep_design.unit_sample(spec)
+    np.testing.assert_array_equal(first, sweep_design.unit_sample(sweep_spec.parse_spec(text)))
+    other = sweep_design.unit_sample(sweep_spec.parse_spec(text.replace("seed = 3",
+                                                                        "seed = 4")))
+    assert not np.array_equal(first, other)
+    assert first.shape == (runs // 2, 2) and first.min() >= 0 and first.max() <= 1
+    if kind == "morris":  # on the grid of levels, one parameter moving per step
+        levels = np.unique(first)
+        np.testing.assert_allclose(levels, np.arange(6) / 5)
+        steps = np.diff(first.reshape(n, 3, 2), axis=1)
+        assert ((steps != 0).sum(axis=2) == 1).all()
+    if kind == "lhs":  # SciPy's Latin hypercube: one point in each fifth of every range
+        assert (np.sort(np.floor(first * 5), axis=0) == np.arange(5)[:, None]).all()
+
+
+def test_lever_packages_cross_every_design_point(tmp_path):
+    text = _design('kind = "lhs"\nn = 3').replace(
+        "[outputs]", '[packages]\nnone = {}\n[packages.cash]\nincentives.girl_birth_cash = '
+                     '2000\n[outputs]')
+    spec = sweep_spec.parse_spec(text)
+    assert [p.name for p in spec.packages] == ["none", "cash"]
+    assert spec.run_dims == ("package", "run", "replicate") and spec.shape == (2, 3, 2)
+    tasks = sweep_design.Tasks(spec)
+    assert len(tasks) == 12
+    a, seed_a, _ = tasks[1]  # package none, point 0, replicate 1
+    b, seed_b, _ = tasks[7]  # package cash, point 0, replicate 1
+    assert seed_a == seed_b and a.propaganda.reach == b.propaganda.reach
+    assert (a.incentives.girl_birth_cash, b.incentives.girl_birth_cash) == \
+        (spec.base.incentives.girl_birth_cash, 2000)
+    assert spec.canonical()["packages"] == [["none", {}],
+                                            ["cash", {"incentives.girl_birth_cash": 2000}]]
+    plain = sweep_spec.parse_spec(_design('kind = "lhs"\nn = 3'))
+    assert "packages" not in plain.canonical() and plain.sha256() != spec.sha256()

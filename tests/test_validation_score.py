@@ -64,8 +64,8 @@ def test_a_statistic_the_runs_cannot_give_is_reported_not_hidden():
 
 def test_score_command_end_to_end(tmp_path):
     out = tmp_path / "score"
-    args = [POPSIM, "score", "county", "--set", "run.households=1500", "--set",
-            "run.burn_in_years=12", "--set", "run.scale=43.8", "--replicates", "2",
+    args = [POPSIM, "score", "county", "--set", "run.households=4104", "--set",
+            "run.burn_in_years=12", "--set", "run.scale=16", "--replicates", "2",
             "--workers", "1", "--no-progress", "--out", str(out)]
     r = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert r.returncode == 0, r.stderr

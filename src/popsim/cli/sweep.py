@@ -1,12 +1,14 @@
-"""The sweep sub-commands of ``popsim``: ``sweep``, ``export``, ``plot``, ``sensitivity``.
+"""The sweep sub-commands of ``popsim``: ``sweep``, ``export``, ``plot``, ``sensitivity``,
+``robustness``.
 
 ::
 
     popsim sweep SPEC [--out results/NAME.zarr] [--workers N] [--scheduler ADDRESS|local]
                       [--resume | --overwrite] [--yes]
-    popsim export SWEEP.zarr OUT.nc [--partial]
+    popsim export SWEEP.zarr OUT.nc|OUT.csv [--format netcdf|csv] [--partial]
     popsim plot SWEEP.zarr [--outcome srb] [--select parity=2] [--year Y] [--x P] [--y P]
-    popsim sensitivity SWEEP.zarr [--outcome srb] [--select parity=2] [--year Y]
+    popsim sensitivity SWEEP.zarr [--outcome srb] [--select parity=2] [--year Y] [--method M]
+    popsim robustness SWEEP.zarr [--outcome srb] [--direction min|max | --target T]
 
 ``SPEC`` is a sweep TOML file or the name of an example in ``scenarios/sweeps/``. Bad input (a
 spec error, a request too large without ``--yes``, a store made by another spec, a damaged store,
@@ -25,7 +27,24 @@ from urllib.parse import urlsplit
 from ..errors import UsageError
 from .common import RESULTS_DIR, add_yes_arg, check_file, check_folder, check_workers
 
-__all__ = ["add_parser"]
+__all__ = ["add_parser", "SENSITIVITY_METHODS"]
+
+#: the names of ``popsim.experiments.sensitivity_methods.METHODS``, spelt out so that building the
+#: parser imports neither numpy nor xarray (tests/test_sensitivity.py checks they agree)
+SENSITIVITY_METHODS = ["sobol", "morris", "fast", "rbd_fast", "regression", "delta", "pawn"]
+
+
+def _single_threaded_blas() -> None:
+    """Ask for single-threaded BLAS (unless the user chose otherwise) before numpy loads, in the
+    commands that read a sweep: the analyses solve thousands of tiny systems (SALib's delta
+    estimates densities with SciPy's KDE), for which BLAS threads cost more than they give
+    (5.6 s -> 1.2 s for delta on a 576-run sweep, two busy cores). Never for runs of the model."""
+    import os
+    import sys
+
+    if "numpy" not in sys.modules:
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(name, "1")
 
 
 def _require_sweep_extra(*modules: str) -> None:
@@ -97,22 +116,33 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+_EXPORT_SUFFIX = {"netcdf": ".nc", "csv": ".csv"}
+
+
 def cmd_export(args: argparse.Namespace) -> int:
+    _single_threaded_blas()
     _require_sweep_extra("zarr")
     from ..experiments.sweep import open_sweep
-    from ..io import write_netcdf
+    from ..experiments.sweep_export import (dictionary_path, write_csv_export,
+                                            write_netcdf_export)
 
-    if not args.out.endswith(".nc"):
-        raise UsageError(f"the export is a netCDF file: give OUT as a .nc path, got "
-                         f"'{args.out}'")
+    fmt = args.format or ("csv" if args.out.endswith(".csv") else "netcdf")
+    if not args.out.endswith(_EXPORT_SUFFIX[fmt]):
+        raise UsageError(f"a {fmt} export is a {_EXPORT_SUFFIX[fmt]} file: give OUT as a "
+                         f"{_EXPORT_SUFFIX[fmt]} path, got '{args.out}'")
     check_file(args.out, "OUT")
     check_folder(Path(args.out).parent, "OUT")
-    with open_sweep(args.sweep, complete=not args.partial) as ds:
+    if fmt == "csv":
+        check_file(dictionary_path(args.out), "OUT's data dictionary")
+    with open_sweep(args.sweep, complete=not args.partial, load=True) as ds:
         ds = ds.load()
-    for v in ds.variables.values():
-        v.encoding = {}  # zarr chunking and codecs do not apply to netCDF
-    write_netcdf(ds, args.out)
-    print(f"exported {args.sweep} -> {args.out}")
+    if fmt == "netcdf":
+        write_netcdf_export(ds, args.out, args.sweep)
+        print(f"exported {args.sweep} -> {args.out}")
+    else:
+        table, dictionary, rows = write_csv_export(ds, args.out)
+        print(f"exported {args.sweep} -> {table} ({rows:,} rows: one per run x year x variable "
+              f"x element) and its data dictionary {dictionary}")
     return 0
 
 
@@ -129,6 +159,7 @@ def _png(store: str, out: str | None, *parts: str) -> Path:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    _single_threaded_blas()
     _require_sweep_extra("zarr")
     from ..experiments.sensitivity import parse_select
     from ..experiments.sweep import open_sweep
@@ -145,20 +176,41 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
+    _single_threaded_blas()
     _require_sweep_extra("zarr", "SALib")
-    from ..experiments.sensitivity import analyze, parse_select, sensitivity_figure, table
+    from ..experiments.sensitivity import analyses, parse_select, report, sensitivity_figure
     from ..experiments.sweep import open_sweep
     from ..io import save_figure
 
-    with open_sweep(args.sweep) as ds:
-        result = analyze(ds, args.outcome, parse_select(args.select), args.year)
-    method = "Sobol indices (SALib)" if result.attrs["method"] == "sobol" else \
-        "standardised regression coefficients"
-    print(f"sensitivity of {args.sweep}: {method}")
-    print(table(result))
-    if not args.no_plot:
-        dest = _png(args.sweep, args.out, "sensitivity", args.outcome)
-        save_figure(sensitivity_figure(result), dest)
+    dest = None if args.no_plot else _png(args.sweep, args.out, "sensitivity", args.outcome)
+    with open_sweep(args.sweep, load=True) as ds:
+        results = analyses(ds, args.outcome, parse_select(args.select), args.year,
+                           args.method or None)
+    print(f"sensitivity of {args.sweep}: " + ", ".join(r.attrs["label"] for r in results))
+    print(report(results))
+    if dest is not None:
+        save_figure(sensitivity_figure(results[0]), dest)
+        print(f"\nfigure: {dest}")
+    return 0
+
+
+def cmd_robustness(args: argparse.Namespace) -> int:
+    _single_threaded_blas()
+    _require_sweep_extra("zarr")
+    from ..experiments.robustness import robustness, robustness_table
+    from ..experiments.sensitivity import parse_select
+    from ..experiments.sweep import open_sweep
+    from ..io import save_figure
+    from ..reports.sweep_plot import robustness_figure
+
+    dest = None if args.no_plot else _png(args.sweep, args.out, "robustness", args.outcome)
+    with open_sweep(args.sweep, load=True) as ds:
+        result = robustness(ds, args.outcome, args.direction, args.target,
+                            parse_select(args.select), args.year)
+    print(f"robustness of the lever packages of {args.sweep}")
+    print(robustness_table(result))
+    if dest is not None:
+        save_figure(robustness_figure(result), dest)
         print(f"\nfigure: {dest}")
     return 0
 
@@ -196,9 +248,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_yes_arg(p)
     p.set_defaults(func=cmd_sweep)
 
-    p = sub.add_parser("export", help="copy a sweep store to one netCDF file")
+    p = sub.add_parser("export", help="copy a sweep store to one netCDF file or a tidy CSV table",
+                       description="Write a sweep store as one CF netCDF file (the default), or "
+                                   "as a long CSV table (one row per run x year x variable x "
+                                   "parity, sex, ...; with units) plus a data dictionary "
+                                   "OUT_dictionary.csv, for R, Excel or BehaviorSpace-style "
+                                   "analysis.")
     p.add_argument("sweep", help="sweep store (.zarr)")
-    p.add_argument("out", help="netCDF file to write (.nc)")
+    p.add_argument("out", help="file to write: .nc (netCDF) or .csv")
+    p.add_argument("--format", choices=["netcdf", "csv"], default=None,
+                   help="netcdf (default) or csv (default from OUT's suffix)")
     p.add_argument("--partial", action="store_true",
                    help="export an unfinished sweep (missing runs are NaN)")
     p.set_defaults(func=cmd_export)
@@ -212,9 +271,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("sensitivity", help="rank parameters by their effect on an outcome",
-                       description="Sobol indices (SALib) for sobol designs; standardised "
-                                   "regression coefficients for grid and lhs designs. Prints a "
-                                   "table and writes a bar chart.")
+                       description="The design's own analysis (SALib: Sobol indices for sobol, "
+                                   "Morris mu* for morris, eFAST for fast; regression and "
+                                   "RBD-FAST for lhs; regression for grid), then the "
+                                   "moment-independent delta and PAWN indices, which accept any "
+                                   "design. Warns when indices are not converged or replicate "
+                                   "noise is a large share of the variance. Prints the tables "
+                                   "and writes a bar chart of the first.")
     _add_outcome_args(p)
+    p.add_argument("--method", action="append", default=[], choices=SENSITIVITY_METHODS,
+                   help="run only this analysis (repeatable; default: the design's own, delta "
+                        "and pawn)")
     p.add_argument("--no-plot", action="store_true", help="only print the table")
     p.set_defaults(func=cmd_sensitivity)
+
+    p = sub.add_parser("robustness", help="how the ranking of lever packages holds up across "
+                                          "contexts",
+                       description="For a sweep with [packages] (lever packages x context "
+                                   "samples, common random numbers): each package's regret "
+                                   "(distance from the best package in each context sample) "
+                                   "and the share of context samples in which it is best.")
+    _add_outcome_args(p)
+    p.add_argument("--direction", choices=["min", "max"], default="min",
+                   help="min: lower is better (default); max: higher is better")
+    p.add_argument("--target", type=float, default=None,
+                   help="closest to this value is best, e.g. --target 106 for the SRB")
+    p.add_argument("--no-plot", action="store_true", help="only print the table")
+    p.set_defaults(func=cmd_robustness)

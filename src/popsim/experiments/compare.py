@@ -56,6 +56,7 @@ import xarray as xr
 from tqdm import tqdm
 
 from ..api import run
+from ..model.clinics import sample_townships
 from ..errors import ScenarioError, UsageError
 from ..model.recording import srb
 from ..model.streams import replicate_seeds
@@ -355,7 +356,8 @@ def plan_comparison(scenarios: Sequence[str | Path | Scenario],
     work = estimate(len(loaded) * replicates, r.households,
                     run_months(r.start_year, r.end_year, r.burn_in_years),
                     workers=(workers or default_workers()) if local else 1,
-                    kept=kept_bytes(r.end_year - r.start_year + 1, base.population.townships))
+                    kept=kept_bytes(r.end_year - r.start_year + 1,
+                                    sample_townships(base.population.townships, r.scale)))
     check_workload(work, yes=yes, what="this comparison")
     if replicates > MAX_REPLICATES:
         raise UsageError(f"replicates = {replicates:,} is above the maximum {MAX_REPLICATES:,} "

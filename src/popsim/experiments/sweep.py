@@ -44,13 +44,13 @@ from ..scenario.loader import scenario_hash, scenario_to_toml
 from ..scenario.parameters import param_spec
 from ..workload import check_workload
 from .sweep_design import Points, Tasks, check_points, run_task
-from .sweep_spec import RUN_DIM, SweepSpec, sweep_workload
+from .sweep_spec import PACKAGE_DIM, RUN_DIM, SweepSpec, sweep_workload
 from .sweep_store import (COMPLETE, DIGEST, FRAME_ATTR, StoreCheck, check_store,
                           frame_digest, load_masked, quiet_consolidated, rebuild_frame,
                           restore_metadata, run_digest, writer_lock)
 
 __all__ = ["run_sweep", "open_sweep", "sweep_status", "spec_differences", "SweepResult",
-           "swept_parameters", "PAUSE_AFTER_ENV"]
+           "swept_parameters", "packages", "cf_attrs", "PAUSE_AFTER_ENV"]
 
 #: environment variable of the testing hook (see the module docstring)
 PAUSE_AFTER_ENV = "POPSIM_TEST_PAUSE_AFTER"
@@ -60,16 +60,46 @@ _PAUSE_SECONDS = 600.0
 # The store
 
 
+#: long names of the run's label coordinates that a run leaves without attributes (CF: every
+#: coordinate says what it is)
+_COORD_NAMES = {"sex": "sex of the child", "route": "route to a sex determination or abortion",
+                "source": "source of detection of a case", "age_group": "mother's age group",
+                "location": "provider location", "parity": "birth order",
+                "township": "township index", "year": "calendar year"}
+
+
+def cf_attrs(spec: SweepSpec) -> dict[str, str]:
+    """CF-1.10 global attributes (Conventions, title, history, source, institution).
+
+    ``history`` is deterministic (no time stamp), so equal sweeps stay identical datasets; every
+    later step (an export) appends one line to it.
+    """
+    versions = software_versions()
+    commit = versions["git_commit"]
+    return {"Conventions": "CF-1.10",
+            "history": f"popsim {versions['popsim_version']} sweep '{spec.name}' (spec sha256 "
+                       f"{spec.sha256()[:16]}): {spec.runs} runs of scenario "
+                       f"'{spec.scenario}'",
+            "source": f"popsim {versions['popsim_version']}" +
+                      (f" (commit {commit[:12]})" if commit else "") +
+                      ", an agent-based model of the sex ratio at birth (Mesa "
+                      f"{versions['mesa_version']})",
+            "institution": "not recorded (popsim does not know who ran the sweep)",
+            "references": "popsim sweep spec in the attribute spec_toml"}
+
+
 def _attrs(spec: SweepSpec) -> dict[str, Any]:
     """Provenance (netCDF-safe: strings and numbers only; structures as JSON text)."""
-    return {"title": f"popsim sweep '{spec.name}'", "sweep_name": spec.name,
+    return {"title": f"popsim sweep '{spec.name}'", **cf_attrs(spec), "sweep_name": spec.name,
             "sweep_description": spec.description, "spec_toml": spec.text,
             "spec_sha256": spec.sha256(), "spec_canonical": json.dumps(spec.canonical()),
             "base_scenario_toml": scenario_to_toml(spec.base),
             "base_scenario_sha256": scenario_hash(spec.base), "design": spec.design,
             "design_n": -1 if spec.n is None else spec.n,
             "sobol_second_order": int(spec.second_order),
+            "design_options": json.dumps(spec.design_options),
             "parameters": json.dumps([p.path for p in spec.parameters]),
+            "packages": json.dumps([[p.name, p.overrides()] for p in spec.packages]),
             "variables": json.dumps(list(spec.variables)), "resolution": spec.resolution,
             "summary_years": spec.summary_years, "replicates": spec.replicates,
             "seed": spec.seed, "natural_srb": float(spec.base.behaviour.natural_srb),
@@ -82,10 +112,17 @@ def _spec_coords(spec: SweepSpec) -> dict[str, tuple[tuple[str, ...], np.ndarray
         return np.array(v, dtype=object if isinstance(v[0], str) else None)
 
     def attrs(path: str) -> dict[str, str]:
-        p = param_spec(path)
-        return {"units": p.unit, "long_name": p.description}
+        p = param_spec(path)  # "1": CF's unit of a dimensionless number
+        return {"units": "1" if p.unit in ("", "-") else p.unit, "long_name": p.description}
 
     coords: dict[str, tuple[tuple[str, ...], np.ndarray, dict]] = {}
+    if spec.packages:
+        coords[PACKAGE_DIM] = ((PACKAGE_DIM,), values([p.name for p in spec.packages]),
+                               {"long_name": "lever package (run at every design point with the "
+                                             "same seeds: common random numbers)"})
+        coords["package_levers"] = ((PACKAGE_DIM,),
+                                    values([p.describe() for p in spec.packages]),
+                                    {"long_name": "the package's lever values"})
     if spec.grid:
         for p in spec.parameters:
             coords[p.path] = ((p.path,), values(list(p.values)), attrs(p.path))
@@ -95,7 +132,8 @@ def _spec_coords(spec: SweepSpec) -> dict[str, tuple[tuple[str, ...], np.ndarray
                            {"long_name": f"design point ({spec.design} sample)"})
         for j, p in enumerate(spec.parameters):
             coords[p.path] = ((RUN_DIM,), values(points.column(j)), attrs(p.path))
-    coords["replicate"] = (("replicate",), np.arange(spec.replicates), {"long_name": "replicate"})
+    coords["replicate"] = (("replicate",), np.arange(spec.replicates),
+                           {"long_name": "replicate (its seed is the same at every design point)"})
     coords["seed"] = (("replicate",), np.array(Tasks(spec).seeds),
                       {"long_name": "root seed of the replicate, the same at every design point "
                                     "(common random numbers)"})
@@ -109,7 +147,10 @@ def _template(spec: SweepSpec, first: xr.Dataset) -> tuple[xr.Dataset, dict]:
     coords: dict[str, Any] = {name: xr.Variable(*c) for name, c in _spec_coords(spec).items()}
     for name, c in first.coords.items():
         values = c.values.astype(object) if c.dtype.kind == "U" else c.values
-        coords[name] = xr.Variable(c.dims, values, c.attrs)
+        attrs = dict(c.attrs)
+        if "long_name" not in attrs and "standard_name" not in attrs:
+            attrs["long_name"] = _COORD_NAMES.get(str(name), str(name).replace("_", " "))
+        coords[name] = xr.Variable(c.dims, values, attrs)
     shape = spec.shape
     ones = (1,) * len(shape)
     data, encoding = {}, {}
@@ -206,10 +247,13 @@ def spec_differences(stored: dict[str, Any], spec: SweepSpec) -> list[str]:
     if not out and old["parameter_order"] != new["parameter_order"]:
         out.append(f"parameter order: {old['parameter_order']} -> {new['parameter_order']}")
     for key in ("design", "outputs"):
-        for sub in old[key]:
-            if old[key][sub] != new[key][sub]:
-                out.append(f"{key}.{sub}: {json.dumps(old[key][sub])} -> "
-                           f"{json.dumps(new[key][sub])}")
+        for sub in dict.fromkeys([*old[key], *new[key]]):
+            if old[key].get(sub) != new[key].get(sub):
+                out.append(f"{key}.{sub}: {json.dumps(old[key].get(sub))} -> "
+                           f"{json.dumps(new[key].get(sub))}")
+    if old.get("packages") != new.get("packages"):
+        out.append(f"packages: {json.dumps(old.get('packages'))} -> "
+                   f"{json.dumps(new.get('packages'))}")
     for key in ("replicates", "seed"):
         if old[key] != new[key]:
             out.append(f"{key}: {old[key]} -> {new[key]}")
@@ -401,15 +445,18 @@ def sweep_status(store: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     return finished, check.attrs
 
 
-def open_sweep(store: str | Path, *, complete: bool = True) -> xr.Dataset:
-    """Open a sweep store lazily, variables in spec order, after verifying every run.
+def open_sweep(store: str | Path, *, complete: bool = True, load: bool = False) -> xr.Dataset:
+    """Open a sweep store, variables in spec order, after verifying every run.
 
     A damaged store is refused, naming what is damaged and which runs. With ``complete`` (the
     default) a sweep with unfinished runs is refused too; ``complete=False`` returns it with the
     unfinished runs' values NaN (their data is not read), e.g. to look at a sweep while it runs.
+    The dataset is lazy (read when used); with ``load`` it is in memory, filled from the values
+    the verification has just read, so a reader of the whole sweep (export, sensitivity) reads
+    it once, not twice.
     """
     store = Path(store)
-    check = check_store(store)
+    check = check_store(store, keep=load)
     if check.frame or check.damaged or check.shape is None:
         raise StoreError(check.describe_damage() + "; " + check.repair_hint())
     finished = check.complete.copy()
@@ -418,14 +465,27 @@ def open_sweep(store: str | Path, *, complete: bool = True) -> xr.Dataset:
         raise StoreError(f"{store} is incomplete: {int(finished.sum())} of {finished.size} runs "
                          f"finished; finish it with 'popsim sweep SPEC --out {store} --resume'")
     order = json.loads(check.attrs["variables"]) + [COMPLETE, DIGEST]
-    ds = xr.open_zarr(store, consolidated=True)[order]
+    # chunks=None: lazily indexed arrays read whole by zarr, not a dask graph of one task per
+    # run and variable (thousands of tasks for a sobol store: most of the time of a load)
+    ds = xr.open_zarr(store, consolidated=True, chunks=None)[order]
     if not finished.all():
         check.complete = finished
         for name, values in load_masked(store, check, order).items():
             ds[name] = xr.Variable(ds[name].dims, values, ds[name].attrs)
+    elif load and check.values is not None:
+        for name in order:
+            v = ds[name]
+            ds[name] = xr.Variable(v.dims, check.values[name].astype(v.dtype, copy=False),
+                                   v.attrs, encoding=v.encoding)
+        ds = ds.load()  # the coordinates
     return ds
 
 
 def swept_parameters(ds: xr.Dataset) -> list[str]:
     """The swept parameter paths of a sweep dataset, in spec order."""
     return json.loads(ds.attrs["parameters"])
+
+
+def packages(ds: xr.Dataset) -> list[str]:
+    """The names of a sweep's lever packages (empty: a sweep without packages)."""
+    return [name for name, _ in json.loads(ds.attrs.get("packages", "[]"))]

@@ -1,11 +1,19 @@
 """Sweep designs and tasks: the points of a spec's design and one task per run, made on demand.
 
 A grid's points are the C-order product of its value lists (point ``i`` from its index, nothing
-materialised); a sampled design (lhs, sobol) is drawn once in the unit cube from its own random
-stream (:func:`unit_sample`) and mapped to each parameter's range. :class:`Tasks` pairs every
-point with every replicate seed (``replicate_seeds(seed, replicates)``: the same seeds at every
-point, i.e. common random numbers) and builds each task's scenario only when it is asked for.
-:func:`run_task` is the worker every executor calls.
+materialised); a sampled design is drawn once in the unit cube from its own random stream
+(:func:`sample_unit_cube`, seeded from the spec's seed: the same spec gives the same design) and
+mapped to each parameter's range. The samplers are SciPy's and SALib's, not hand-written:
+
+- ``lhs``: ``scipy.stats.qmc.LatinHypercube`` (McKay, Beckman & Conover 1979);
+- ``sobol``: ``SALib.sample.sobol`` (Saltelli 2002; Saltelli et al. 2010), scrambled;
+- ``morris``: ``SALib.sample.morris`` (Morris 1991; Campolongo et al. 2007);
+- ``fast``: ``SALib.sample.fast_sampler``, the eFAST search curves (Saltelli et al. 1999).
+
+:class:`Tasks` pairs every (package, point) with every replicate seed (``replicate_seeds(seed,
+replicates)``: the same seeds at every point and for every package, i.e. common random numbers)
+and builds each task's scenario only when it is asked for. :func:`run_task` is the worker every
+executor calls.
 """
 
 from __future__ import annotations
@@ -25,27 +33,45 @@ from ..scenario.loader import load_scenario
 from ..scenario.parameters import Scenario
 from .sweep_spec import SweepSpec
 
-__all__ = ["unit_sample", "Points", "design_points", "check_points", "Tasks", "build_tasks",
-           "select_outputs", "run_task"]
+__all__ = ["unit_sample", "sample_unit_cube", "Points", "design_points", "check_points",
+           "Tasks", "build_tasks", "select_outputs", "run_task"]
+
 
 def _design_rng(seed: int) -> np.random.Generator:
     # Its own stream, so the design does not share draws with any replicate seed.
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(b"design"),)))
 
 
+def sample_unit_cube(design: str, n: int, d: int, seed: int, *, second_order: bool = False,
+                     levels: int | None = None, m: int | None = None) -> np.ndarray:
+    """A sampled design of ``d`` parameters in the unit cube, one row per design point.
+
+    A pure function of its arguments (all kept in a store's attrs), so an analysis can draw the
+    same design again, e.g. Morris's trajectories on their grid levels before any rounding.
+    """
+    rng = _design_rng(seed)
+    if design == "lhs":
+        from scipy.stats import qmc
+        return qmc.LatinHypercube(d, rng=rng).random(n)
+    problem = {"num_vars": d, "names": [f"x{j}" for j in range(d)], "bounds": [[0.0, 1.0]] * d}
+    salib_seed = int(rng.integers(2**31))
+    if design == "sobol":
+        from SALib.sample import sobol
+        return sobol.sample(problem, n, calc_second_order=second_order, scramble=True,
+                            seed=salib_seed)
+    if design == "morris":
+        from SALib.sample import morris
+        return morris.sample(problem, n, num_levels=levels or 4, seed=salib_seed)
+    if design == "fast":
+        from SALib.sample import fast_sampler
+        return fast_sampler.sample(problem, n, M=m or 4, seed=salib_seed)
+    raise ValueError(f"{design!r} is not a sampled design")
+
+
 def unit_sample(spec: SweepSpec) -> np.ndarray:
-    """The sampled design in the unit cube, one row per run (lhs and sobol)."""
-    d = len(spec.parameters)
-    if spec.design == "lhs":
-        rng = _design_rng(spec.seed)
-        strata = rng.permuted(np.tile(np.arange(spec.n), (d, 1)), axis=1).T
-        return (strata + rng.random((spec.n, d))) / spec.n
-    from SALib.sample import sobol
-    problem = {"num_vars": d, "names": [p.path for p in spec.parameters],
-               "bounds": [[0.0, 1.0]] * d}
-    seed = int(_design_rng(spec.seed).integers(2**31))
-    return sobol.sample(problem, spec.n, calc_second_order=spec.second_order, scramble=True,
-                        seed=seed)
+    """The spec's sampled design in the unit cube, one row per design point."""
+    return sample_unit_cube(spec.design, int(spec.n), len(spec.parameters), spec.seed,
+                            **spec.design_options)
 
 
 class Points(Sequence):
@@ -54,12 +80,12 @@ class Points(Sequence):
 
     def __init__(self, spec: SweepSpec):
         self.spec = spec
-        self._counts = spec.shape[:-1] if spec.grid else None
+        self._counts = spec.point_shape if spec.grid else None
         self._columns = None if spec.grid else \
             [p.from_unit(col) for p, col in zip(spec.parameters, unit_sample(spec).T)]
 
     def __len__(self) -> int:
-        return math.prod(self.spec.shape[:-1])
+        return math.prod(self.spec.point_shape)
 
     def __getitem__(self, i: int) -> dict[str, Any]:  # type: ignore[override]
         if not 0 <= i < len(self):
@@ -91,15 +117,19 @@ def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
 
 
 def check_points(spec: SweepSpec) -> None:
-    """Every design point must make a valid scenario (e.g. cross-field checks): checked one at a
-    time before any run, keeping none of them."""
-    for i, point in enumerate(Points(spec)):
-        try:
-            load_scenario(spec.base, point)
-        except ScenarioError as e:
-            shown = ", ".join(f"{k} = {v}" for k, v in point.items())
-            raise SpecError(f"{spec.label} [parameters]: design point {i} ({shown}): {e}") \
-                from None
+    """Every design point (with every lever package) must make a valid scenario (e.g. cross-field
+    checks): checked one at a time before any run, keeping none of them."""
+    bases = [(None, spec.base)] if not spec.packages else \
+        [(p.name, load_scenario(spec.base, p.overrides())) for p in spec.packages]
+    for name, base in bases:
+        for i, point in enumerate(Points(spec)):
+            try:
+                load_scenario(base, point)
+            except ScenarioError as e:
+                shown = ", ".join(f"{k} = {v}" for k, v in point.items())
+                package = f" with package '{name}'" if name else ""
+                raise SpecError(f"{spec.label} [parameters]: design point {i} ({shown})"
+                                f"{package}: {e}") from None
 
 
 def _outputs(spec: SweepSpec) -> tuple[tuple[str, ...], str, int]:
@@ -107,22 +137,26 @@ def _outputs(spec: SweepSpec) -> tuple[tuple[str, ...], str, int]:
 
 
 class Tasks(Sequence):
-    """One task per run, ordered like the run dimensions (design point, then replicate), each
-    built when it is asked for (a task holds a whole scenario: ~17 kB)."""
+    """One task per run, ordered like the run dimensions (package, design point, replicate), each
+    built when it is asked for (a task holds a whole scenario: ~17 kB). Every package meets the
+    same design points with the same seeds (common random numbers)."""
 
     def __init__(self, spec: SweepSpec):
         self.spec = spec
         self.points = Points(spec)
         self.seeds = replicate_seeds(spec.seed, spec.replicates)
+        self._bases = [load_scenario(spec.base, p.overrides()) for p in spec.packages] or \
+            [spec.base]
 
     def __len__(self) -> int:
-        return len(self.points) * len(self.seeds)
+        return len(self._bases) * len(self.points) * len(self.seeds)
 
     def __getitem__(self, k: int) -> tuple[Scenario, int, tuple]:  # type: ignore[override]
         if not 0 <= k < len(self):
             raise IndexError(k)
-        point, r = divmod(k, len(self.seeds))
-        return load_scenario(self.spec.base, self.points[point]), self.seeds[r], \
+        rest, r = divmod(k, len(self.seeds))
+        package, point = divmod(rest, len(self.points))
+        return load_scenario(self._bases[package], self.points[point]), self.seeds[r], \
             _outputs(self.spec)
 
 

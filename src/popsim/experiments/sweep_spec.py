@@ -14,13 +14,32 @@ outputs to keep::
     "enforcement.inspections_per_month" = [0, 10, 40]
     "incentives.benefit_per_year" = { min = 0, max = 6000, num = 4 }
     [design]
-    kind = "grid"                       # grid | lhs (n points) | sobol (n = 2^k base samples)
+    kind = "grid"                       # see DESIGNS below
     [outputs]
     resolution = "yearly"               # or "end_year": mean of the last summary_years years
     variables = ["srb", "srb_by_parity"]  # default: every variable of a run
 
+**Designs** (``[design] kind``), each drawn by SALib or SciPy from the spec's seed (same spec, same
+design; :mod:`popsim.experiments.sweep_design`):
+
+- ``grid``: every combination of the value lists (its size is their product);
+- ``lhs``: ``n`` points of a Latin hypercube (``scipy.stats.qmc.LatinHypercube``);
+- ``sobol``: Saltelli's scheme for Sobol indices, ``n`` = 2^k base samples, ``n (d + 2)`` runs
+  (``n (2d + 2)`` with ``second_order = true``);
+- ``morris``: ``n`` Morris trajectories on a ``levels``-level grid (default 4), ``n (d + 1)``
+  runs: screening, the natural first step with many parameters;
+- ``fast``: the extended FAST search curves, ``n`` samples per parameter (``n > 4 m^2``, the
+  interference factor ``m`` defaulting to 4), ``n d`` runs.
+
+**Lever packages** (optional; EMA Workbench's policies x scenarios): ``[packages]`` names sets of
+lever values, e.g. ``status_quo = {}`` and ``crackdown = { "enforcement.inspections_per_month" =
+60 }``; every package is run at every design point of the ``[parameters]`` (then the *context*, the
+uncertainties) with the same replicate seeds: common random numbers, so packages are compared in
+the same contexts under the same draws (``popsim robustness``). A package may not set a swept path.
+
 **Layout.** A grid gets one dimension per parameter (named by its path); a sampled design (lhs,
-sobol) gets a ``run`` dimension with the parameter values as coordinates along it. Then
+sobol, morris, fast) gets a ``run`` dimension with the parameter values as coordinates along it.
+Lever packages add a first dimension ``package``. Then
 ``replicate`` (with the replicate's ``seed`` as a coordinate: replicate r uses the same seed at
 every design point, so design points are compared under common random numbers), then the run's own
 dimensions (``year``, ``parity``, ...). Attrs carry the spec text, a hash of its meaning, the
@@ -58,15 +77,20 @@ from ..scenario.loader import (check_value, load_scenario, parse_toml, read_text
 from ..scenario.parameters import SECTIONS, Scenario, param_spec
 from ..workload import Workload, estimate, run_months
 
-__all__ = ["SpecError", "SweepSpec", "Parameter", "load_spec", "parse_spec", "available_sweeps",
-           "RUN_DIM", "MAX_RUNS", "variable_names", "sweep_workload"]
+__all__ = ["SpecError", "SweepSpec", "Parameter", "Package", "load_spec", "parse_spec",
+           "available_sweeps", "RUN_DIM", "PACKAGE_DIM", "DESIGNS", "MAX_RUNS", "variable_names",
+           "sweep_workload", "design_rows"]
 
 RUN_DIM = "run"
-DESIGNS = ("grid", "lhs", "sobol")
+PACKAGE_DIM = "package"
+DESIGNS = ("grid", "lhs", "sobol", "morris", "fast")
 RESOLUTIONS = ("yearly", "end_year")
 _TOP_KEYS = ("name", "description", "scenario", "seed", "replicates", "overrides", "parameters",
-             "design", "outputs")
-_DESIGN_KEYS = ("kind", "n", "second_order")
+             "packages", "design", "outputs")
+_DESIGN_KEYS = ("kind", "n", "second_order", "levels", "m")
+#: what ``n`` counts, by design (messages)
+_N_MEANS = {"lhs": "points", "sobol": "base samples", "morris": "trajectories",
+            "fast": "samples per parameter"}
 _OUTPUT_KEYS = ("resolution", "variables", "summary_years")
 #: a sweep of more runs than this is refused even with --yes: its store keeps one chunk file per
 #: run and variable (millions of files), and its design alone fills memory; split it instead
@@ -137,6 +161,21 @@ class Parameter:
 
 
 @dataclasses.dataclass(frozen=True)
+class Package:
+    """A named set of lever values (``path -> value`` as written, already validated)."""
+
+    name: str
+    levers: tuple[tuple[str, Any], ...]
+
+    def overrides(self) -> dict[str, Any]:
+        return dict(self.levers)
+
+    def describe(self) -> str:
+        """``path = value; ...`` (``no change`` for an empty package)."""
+        return "; ".join(f"{k} = {json.dumps(v)}" for k, v in self.levers) or "no change"
+
+
+@dataclasses.dataclass(frozen=True)
 class SweepSpec:
     """A parsed, validated sweep spec (see the module docstring for the file format)."""
 
@@ -155,16 +194,36 @@ class SweepSpec:
     resolution: str
     summary_years: int
     variables: tuple[str, ...]
+    levels: int | None = None  # morris: grid levels
+    m: int | None = None  # fast: interference factor
+    packages: tuple[Package, ...] = ()
+
+    @property
+    def design_options(self) -> dict[str, Any]:
+        """The design's own options (what SALib's sampler and analysis both need)."""
+        return {"second_order": self.second_order, "levels": self.levels, "m": self.m}
 
     def canonical(self) -> dict[str, Any]:
         """What the spec means (not how it is written): equal for specs giving equal sweeps."""
-        return {"base_scenario_sha256": scenario_hash(self.base),
-                "parameters": {p.path: p.canonical() for p in self.parameters},
-                "parameter_order": [p.path for p in self.parameters],
-                "design": {"kind": self.design, "n": self.n, "second_order": self.second_order},
-                "replicates": self.replicates, "seed": self.seed,
-                "outputs": {"resolution": self.resolution, "summary_years": self.summary_years,
-                            "variables": list(self.variables)}}
+        design: dict[str, Any] = {"kind": self.design, "n": self.n,
+                                  "second_order": self.second_order}
+        # keys added after the first stores were written appear only where they apply, so the
+        # meaning (and hash) of a grid or sobol spec is unchanged
+        if self.design == "lhs":  # the sampler changed: an older lhs store is another design
+            design["sampler"] = "scipy.stats.qmc.LatinHypercube"
+        if self.levels is not None:
+            design["levels"] = self.levels
+        if self.m is not None:
+            design["m"] = self.m
+        out = {"base_scenario_sha256": scenario_hash(self.base),
+               "parameters": {p.path: p.canonical() for p in self.parameters},
+               "parameter_order": [p.path for p in self.parameters],
+               "design": design, "replicates": self.replicates, "seed": self.seed,
+               "outputs": {"resolution": self.resolution, "summary_years": self.summary_years,
+                           "variables": list(self.variables)}}
+        if self.packages:
+            out["packages"] = [[p.name, p.overrides()] for p in self.packages]
+        return out
 
     def sha256(self) -> str:
         return hashlib.sha256(json.dumps(self.canonical(), sort_keys=True).encode()).hexdigest()
@@ -175,16 +234,24 @@ class SweepSpec:
 
     @property
     def run_dims(self) -> tuple[str, ...]:
-        """The dimensions that index runs: the parameters (grid) or ``run``, then ``replicate``."""
-        return (tuple(p.path for p in self.parameters) if self.grid else (RUN_DIM,)) + \
+        """The dimensions that index runs: ``package`` (with lever packages), the parameters
+        (grid) or ``run``, then ``replicate``."""
+        return ((PACKAGE_DIM,) if self.packages else ()) + \
+            (tuple(p.path for p in self.parameters) if self.grid else (RUN_DIM,)) + \
             ("replicate",)
 
     @property
     def shape(self) -> tuple[int, ...]:
-        """Sizes of the run dimensions: value counts (grid) or design points, then replicates."""
-        return _shape(self.design, self.n, self.second_order,
+        """Sizes of the run dimensions: packages, value counts (grid) or design points, then
+        replicates."""
+        return _shape(self.design, self.n, self.design_options,
                       [len(p.values) for p in self.parameters] if self.grid else
-                      [0] * len(self.parameters), self.replicates)
+                      [0] * len(self.parameters), self.replicates, len(self.packages))
+
+    @property
+    def point_shape(self) -> tuple[int, ...]:
+        """Sizes of the design's own dimensions (no packages, no replicates)."""
+        return self.shape[(1 if self.packages else 0):-1]
 
     @property
     def runs(self) -> int:
@@ -192,17 +259,23 @@ class SweepSpec:
         return math.prod(self.shape)
 
 
-def _shape(design: str, n: int | None, second_order: bool, counts: list[int],
-           replicates: int) -> tuple[int, ...]:
+def design_rows(design: str, n: int, d: int, second_order: bool = False) -> int:
+    """The number of design points of a sampled design of ``d`` parameters."""
+    if design == "sobol":  # Saltelli: N (D + 2) rows, or N (2D + 2) with second-order indices
+        return n * (2 * d + 2 if second_order else d + 2)
+    if design == "morris":  # one trajectory: a start and one step per parameter
+        return n * (d + 1)
+    if design == "fast":  # one search curve of n points per parameter
+        return n * d
+    return n  # lhs
+
+
+def _shape(design: str, n: int | None, options: dict[str, Any], counts: list[int],
+           replicates: int, packages: int = 0) -> tuple[int, ...]:
     """The run shape from counts alone (Python integers: a typo of 10**9 cannot overflow)."""
-    if design == "grid":
-        points = tuple(counts)
-    elif design == "lhs":
-        points = (int(n),)
-    else:  # Saltelli: N (D + 2) rows, or N (2D + 2) with second-order indices
-        d = len(counts)
-        points = (int(n) * (2 * d + 2 if second_order else d + 2),)
-    return points + (int(replicates),)
+    points = tuple(counts) if design == "grid" else \
+        (design_rows(design, int(n), len(counts), bool(options.get("second_order"))),)
+    return ((int(packages),) if packages else ()) + points + (int(replicates),)
 
 
 def _embedded_sweeps():
@@ -301,28 +374,76 @@ def _table(data: dict, key: str, allowed: tuple[str, ...], label: str) -> dict:
     return table
 
 
-def _parse_design(table: dict, where: str) -> tuple[str, int | None, bool]:
+def _parse_design(table: dict, where: str) -> tuple[str, int | None, dict[str, Any]]:
+    """(kind, n, options): options are ``second_order``, ``levels`` (morris), ``m`` (fast)."""
     design = table.get("kind", "grid")
     if design not in DESIGNS:
         raise SpecError(f"{where}: kind = {shown(design)} is not one of {', '.join(DESIGNS)}"
                         f"{did_you_mean(design, DESIGNS)}")
     n = None
     if design == "grid" and "n" in table:
-        raise SpecError(f"{where}: 'n' is for lhs and sobol; a grid's size is the product of "
+        raise SpecError(f"{where}: 'n' is for sampled designs; a grid's size is the product of "
                         f"its value lists")
+    for key, owner in (("levels", "morris"), ("m", "fast")):
+        if key in table and design != owner:
+            raise SpecError(f"{where}: '{key}' is for {owner} designs, not {design}")
+    levels = _int(table, "levels", 4, 2, where) if design == "morris" else None
+    if levels is not None and levels % 2:
+        raise SpecError(f"{where}: levels = {levels}: Morris designs need an even number of "
+                        f"levels (Morris 1991), e.g. {levels + 1}")
+    m = _int(table, "m", 4, 1, where) if design == "fast" else None
     if design != "grid":
         if "n" not in table:
             raise SpecError(f"{where}: a {design} design needs n (its number of "
-                            f"{'base samples' if design == 'sobol' else 'points'})")
+                            f"{_N_MEANS[design]})")
         n = _int(table, "n", 0, 2, where)
         if design == "sobol" and n & (n - 1):
             lower = 1 << (n.bit_length() - 1)
             raise SpecError(f"{where}: sobol needs n to be a power of two (Saltelli sampling); "
                             f"n = {n} is not: use {lower} or {2 * lower}")
+        if design == "fast" and n <= 4 * m * m:
+            raise SpecError(f"{where}: fast needs n > 4 m^2 = {4 * m * m} samples per "
+                            f"parameter (m = {m}); got n = {n}")
     second_order = table.get("second_order", False)
     if not isinstance(second_order, bool) or (second_order and design != "sobol"):
         raise SpecError(f"{where}: second_order = true | false, for sobol designs only")
-    return design, n, second_order
+    return design, n, {"second_order": second_order, "levels": levels, "m": m}
+
+
+def _parse_packages(data: dict, base: Scenario, swept: set[str], label: str) \
+        -> tuple[Package, ...]:
+    """The ``[packages]`` table: name -> lever values, each checked against the schema."""
+    raw = data.get("packages", {})
+    where = f"{label} [packages]"
+    if not isinstance(raw, dict):
+        raise SpecError(f"{where} must be a table of named packages, e.g. status_quo = {{}}")
+    if not raw:
+        return ()
+    if len(raw) < 2:
+        raise SpecError(f"{where}: give at least two packages to compare")
+    out = []
+    for name, table in raw.items():
+        here = f"{where} {shown(name)}"
+        if not _SAFE_NAME.fullmatch(name):
+            raise SpecError(f"{here}: a package name is 1-64 letters, digits, '_', '-' or '.'")
+        levers = _flatten(table, here)
+        for path, value in levers.items():
+            if path in swept:
+                raise SpecError(f"{here}: {shown(path)} is swept in [parameters]; a package "
+                                f"sets levers the design does not vary")
+            if path in _NOT_SWEEPABLE:
+                raise SpecError(f"{here}: {shown(path)} cannot be set by a package: "
+                                f"{_NOT_SWEEPABLE[path]}")
+            try:
+                check_value(path, value)
+            except ScenarioError as e:
+                raise SpecError(f"{here}: {e}") from None
+        try:
+            load_scenario(base, levers)
+        except ScenarioError as e:
+            raise SpecError(f"{here}: {e}") from None
+        out.append(Package(name, tuple(levers.items())))
+    return tuple(out)
 
 
 def _parse_outputs(table: dict, base: Scenario, where: str) -> tuple[str, int, tuple[str, ...]]:
@@ -411,18 +532,21 @@ def parse_spec(text: str, label: str = "sweep spec", folder: Path | None = None)
     _check_keys(data, _TOP_KEYS, label)
     name = _name(data, label)
     scenario, base = _base_scenario(data, label, folder)
-    design, n, second_order = _parse_design(_table(data, "design", _DESIGN_KEYS, label),
-                                            f"{label} [design]")
+    design, n, options = _parse_design(_table(data, "design", _DESIGN_KEYS, label),
+                                       f"{label} [design]")
     params = _flatten(data.get("parameters", {}), f"{label} [parameters]")
-    if len(params) < (2 if design == "sobol" else 1):
-        raise SpecError(f"{label}: [parameters] needs at least "
-                        f"{'two parameters for a sobol design' if params else 'one parameter'}")
+    if len(params) < (1 if design in ("grid", "lhs") else 2):
+        raise SpecError(f"{label}: [parameters] needs at least " +
+                        (f"two parameters for a {design} design" if params else "one parameter"))
+    packages = _parse_packages(data, base, set(params), label)
     replicates = _int(data, "replicates", 1, 1, label)
     # Count before building anything: a grid's size is the product of its value counts.
     counts = [_grid_count(raw) if design == "grid" else 0 for raw in params.values()]
-    what = (f"a grid of {' x '.join(map(str, counts))} values" if design == "grid" else
-            f"a {design} design of n = {n}") + f" with {replicates} replicate(s)"
-    _check_size(label, _shape(design, n, second_order, counts, replicates), what, base, params)
+    what = (f"{len(packages)} packages x " if packages else "") + \
+        (f"a grid of {' x '.join(map(str, counts))} values" if design == "grid" else
+         f"a {design} design of n = {n}") + f" with {replicates} replicate(s)"
+    _check_size(label, _shape(design, n, options, counts, replicates, len(packages)), what, base,
+                _with_packages(params, packages))
     parameters = tuple(_parse_parameter(path, raw, design, f"{label} [parameters]")
                        for path, raw in params.items())
     resolution, summary_years, variables = _parse_outputs(
@@ -438,8 +562,18 @@ def parse_spec(text: str, label: str = "sweep spec", folder: Path | None = None)
     return SweepSpec(
         name=name, text=text, label=label, scenario=scenario, base=base,
         description=description.strip(), parameters=parameters, design=design, n=n,
-        second_order=second_order, replicates=replicates, seed=seed, resolution=resolution,
-        summary_years=summary_years, variables=variables)
+        second_order=options["second_order"], replicates=replicates, seed=seed,
+        resolution=resolution, summary_years=summary_years, variables=variables,
+        levels=options["levels"], m=options["m"], packages=packages)
+
+
+def _with_packages(parameters: dict[str, Any], packages: tuple[Package, ...]) -> dict[str, Any]:
+    """Swept values plus the packages' lever values (the workload's largest scenario)."""
+    out = dict(parameters)
+    for package in packages:  # a package never sets a swept path (refused when parsed)
+        for path, value in package.levers:
+            out[path] = [*out.get(path, []), value]
+    return out
 
 
 def _workload(base: Scenario, parameters: dict[str, Any], runs: int, workers: int) -> Workload:
@@ -460,4 +594,5 @@ def sweep_workload(spec: SweepSpec, runs: int | None = None, workers: int = 1) -
     """The estimated size of ``runs`` of ``spec``'s runs (default: all of them)."""
     params = {p.path: list(p.values) if p.values is not None else {"max": p.hi}
               for p in spec.parameters}
-    return _workload(spec.base, params, spec.runs if runs is None else runs, workers)
+    return _workload(spec.base, _with_packages(params, spec.packages),
+                     spec.runs if runs is None else runs, workers)

@@ -120,6 +120,7 @@ class StoreCheck:
     damaged: dict[int, str]  # runs claimed complete that do not verify -> why
     reflag: list[int]  # runs whose data verifies but whose flag is missing
     labels: dict[int, str]  # run -> its coordinates, for messages
+    values: dict[str, np.ndarray] | None = None  # with keep=True: every array as read
 
     @property
     def total(self) -> int:
@@ -236,11 +237,13 @@ def _labels(arrays: dict[str, Any], dims: list[str], shape: tuple[int, ...],
 
 def check_store(store: str | Path, *, spec_sha: str | None = None,
                 variables: list[str] | None = None, shape: tuple[int, ...] | None = None,
-                dims: list[str] | None = None) -> StoreCheck:
+                dims: list[str] | None = None, keep: bool = False) -> StoreCheck:
     """Read every metadata file, coordinate and run of ``store`` and say what is intact.
 
     The spec's hash, variables, run shape and run dimensions come from the store's attrs; a
     resuming runner passes them from its spec (they then also serve when the attrs are lost).
+    With ``keep`` the values read (every variable, the flags, the digests) are kept in
+    ``values``, so that a reader that loads the whole sweep does not read it twice.
     Raises :class:`StoreError` for a path that is not a sweep store at all.
     """
     store = Path(store)
@@ -299,10 +302,16 @@ def check_store(store: str | Path, *, spec_sha: str | None = None,
         shape = stored_shape
     if shape is None or not variables:
         return StoreCheck(store, attrs, frame, restorable, None, np.zeros(0, bool), {}, [], {})
-    complete, damaged, reflag = _verify_runs(store, arrays, variables, shape, spec_sha or "")
+    kept: dict[str, list[np.ndarray]] | None = {} if keep else None
+    complete, damaged, reflag = _verify_runs(store, arrays, variables, shape, spec_sha or "",
+                                             kept)
     labels = _labels(arrays, dims, shape, sorted(damaged)[:_SHOWN]) \
         if damaged and len(dims) == len(shape) else {}
-    return StoreCheck(store, attrs, frame, restorable, shape, complete, damaged, reflag, labels)
+    values = None if kept is None else \
+        {name: np.concatenate(parts).reshape(arrays[name].shape) for name, parts in kept.items()
+         if arrays.get(name) is not None}
+    return StoreCheck(store, attrs, frame, restorable, shape, complete, damaged, reflag, labels,
+                      values)
 
 
 def _attrs_ok(attrs: dict[str, Any]) -> bool:
@@ -318,7 +327,8 @@ def _attrs_ok(attrs: dict[str, Any]) -> bool:
 
 def _run_dims(attrs: dict[str, Any]) -> list[str]:
     params = json.loads(attrs["parameters"])
-    return (params if attrs.get("design") == "grid" else ["run"]) + ["replicate"]
+    packages = ["package"] if json.loads(attrs.get("packages", "[]")) else []
+    return packages + (params if attrs.get("design") == "grid" else ["run"]) + ["replicate"]
 
 
 def _check_frame(arrays: dict[str, Any], names: list[str], attrs: dict, frame: list[str]) -> None:
@@ -336,7 +346,9 @@ def _check_frame(arrays: dict[str, Any], names: list[str], attrs: dict, frame: l
 
 
 def _verify_runs(store: Path, arrays: dict[str, Any], variables: list[str],
-                 shape: tuple[int, ...], spec_sha: str) -> tuple[np.ndarray, dict, list]:
+                 shape: tuple[int, ...], spec_sha: str,
+                 kept: dict[str, list[np.ndarray]] | None = None) \
+        -> tuple[np.ndarray, dict, list]:
     n = math.prod(shape)
     complete = np.zeros(n, bool)
     damaged: dict[int, str] = {}
@@ -354,6 +366,9 @@ def _verify_runs(store: Path, arrays: dict[str, Any], variables: list[str],
             (np.zeros(m, bool), np.ones(m, bool))
         stored, bad_stored = _read_slab(digest_arr, i0, i1, shape) \
             if digest_arr is not None else (np.zeros(m, np.uint64), np.zeros(m, bool))
+        if kept is not None:
+            kept.setdefault(COMPLETE, []).append(flags)
+            kept.setdefault(DIGEST, []).append(stored)
         hashers = [_hasher(spec_sha, base + j) for j in range(m)]
         unreadable: dict[int, str] = {}
         for name, arr in var_arrays:
@@ -362,6 +377,8 @@ def _verify_runs(store: Path, arrays: dict[str, Any], variables: list[str],
                                    if j not in unreadable})
                 continue
             values, bad = _read_slab(arr, i0, i1, shape)
+            if kept is not None:
+                kept.setdefault(name, []).append(values)
             for j in range(m):
                 if bad[j]:
                     unreadable.setdefault(j, f"{name} chunk unreadable (truncated or corrupt)")

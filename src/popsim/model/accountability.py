@@ -1,17 +1,24 @@
 """Accountability: the reported SRB the county is held to, and what pressure on it does.
 
 Officials were ranked on the SRB their county reported ("red warnings", the one-vote veto). The
-office sees every birth registered: all male births and the female births not concealed by
-their families (``behaviour.concealment``). At each new year, the reported SRB of the year before
-is compared with ``enforcement.srb_target``; for each point above it
+office registers the births families do not hide (a girl is concealed with probability
+``behaviour.concealment``; the model keeps hidden over-quota births of either sex away from the
+office altogether). Of the registered births, the office leaves a share of the boys out of the
+figures it reports upward (data management under pressure). At each new year the
+REPORTED SRB of the year before, the figure the county is judged on, is compared with
+``enforcement.srb_target``; for each point above it
 
-* enforcement effort rises by ``enforcement.accountability`` (the inspection multiplier of the
-  next year, :meth:`popsim.model.enforcement.EnforcementOffice.act`), and
-* ``enforcement.misreport`` of the male births go unreported next year (data management under
-  pressure), at most ``enforcement.misreport_cap``.
+* enforcement effort rises by ``enforcement.accountability`` (the multiplier of next year's
+  inspections and follow-ups, :meth:`popsim.model.enforcement.EnforcementOffice.act`), and
+* the share of male births left out rises by ``enforcement.misreport``; what was set up stays:
+  the share carries over at ``enforcement.misreport_persistence`` a year, at most
+  ``enforcement.misreport_cap``.
 
-Both are 0 by default; the ``accountability_pressure`` scenario turns them on. Misreporting is
-the only way the reported SRB can fall below the true one (concealment of girls raises it).
+Because misreporting acts on the figure at once while effort acts on the true SRB only through
+the market and the households' decisions, the reported SRB falls faster than the true one when
+pressure is on; once the figure meets the target the pressure, and the extra effort, relax
+while the misreporting stays: the figure looks better than the truth. Both levers are 0 by
+default; the ``accountability_pressure`` scenario turns them on.
 """
 
 from __future__ import annotations
@@ -33,30 +40,32 @@ class Accountability:
     """The office's count of reported births, and this year's effort and misreporting."""
 
     def __init__(self) -> None:
-        self._seen = np.zeros(2)  # male, female births the office saw this year
-        #: reported SRB of the last completed year (NaN before one is complete)
+        self._reported = np.zeros(2)  # male, female births in this year's figures
+        #: reported SRB of the last completed year, the figure the county is judged on (NaN
+        #: before a year is complete)
         self.reported_srb = float("nan")
         #: multiplier of this year's enforcement effort
         self.effort = 1.0
-        #: chance this year that a male birth goes unreported
+        #: chance this year that a registered male birth is left out of the figures
         self.misreport = 0.0
 
     def reported(self, streams: Streams, t: int, idx: np.ndarray, male: np.ndarray,
                  b: BehaviourValues) -> np.ndarray:
-        """Which of this month's births (mothers ``idx``) are reported: a girl is concealed by
-        her family with probability ``concealment``, a boy left out by the office with this
-        year's misreporting chance. Counts what the office saw (before its own misreporting)."""
-        hidden = np.where(male, streams.uniform("misreport", t, idx) < self.misreport,
-                          streams.uniform("concealment", t, idx) < b.concealment)
-        shown = ~hidden
-        self._seen += [male.sum(), (~male & shown).sum()]
+        """Which of this month's births (mothers ``idx``) are in the reported figures: a girl
+        is concealed by her family with probability ``concealment``, a registered boy is left
+        out by the office with this year's misreporting chance."""
+        concealed = ~male & (streams.uniform("concealment", t, idx) < b.concealment)
+        dropped = male & (streams.uniform("misreport", t, idx) < self.misreport)
+        shown = ~concealed & ~dropped
+        self._reported += [(male & shown).sum(), (~male & shown).sum()]
         return shown
 
     def new_year(self, e: EnforcementValues) -> None:
-        """Close last year's count: its reported SRB sets this year's effort and misreporting."""
-        m, f = self._seen
+        """Close last year's figures: their SRB sets this year's effort and misreporting."""
+        m, f = self._reported
         self.reported_srb = last = 100.0 * m / f if f > 0 else float("nan")
-        self._seen = np.zeros(2)
+        self._reported = np.zeros(2)
         over = excess(last, e.srb_target)
         self.effort = 1.0 + e.accountability * over
-        self.misreport = min(e.misreport_cap, e.misreport * over)
+        self.misreport = min(e.misreport_cap,
+                             self.misreport * e.misreport_persistence + e.misreport * over)

@@ -8,19 +8,31 @@ of signals. Each month (:meth:`EnforcementOffice.act`) it
    effort multiplier (:mod:`popsim.model.accountability`); targets drawn at random or weighted
    by risk (ultrasound, private, past cases); out-of-county providers enter the pool through
    joint actions, weighted by ``cross_region_cooperation``; an offending provider is found with
-   probability ``detection`` per inspection;
+   probability ``detection x (1 - hiding)`` per inspection (:mod:`popsim.model.clinics`);
 2. **takes tips**: each illegal act draws a tip with probability
-   ``tip_rate_max x R / (R + tip_reward_half)`` for reward ``R``; a tip is investigated and leads
-   to a case with probability ``tip_followup``; the reward is paid per case;
-3. **follows up disappeared registered pregnancies** (an unapproved late termination of a
-   registered pregnancy), oldest first, up to ``followup_capacity`` a month; each traces the
-   provider with probability ``trace`` (one county report: 21 followed up, 3 suspected cases);
+   ``tip_rate_max x R / (R + tip_reward_half) x (1 - hiding)`` for reward ``R``; a tip is
+   investigated and leads to a case with probability ``tip_followup``; the reward is paid per
+   case;
+3. **follows up disappeared registered pregnancies**, oldest first, up to ``followup_capacity``
+   x effort a month. A signal is an unapproved late termination of a registered pregnancy, or
+   one of the registered pregnancies that leave the register for other reasons
+   (``registration.other_disappearance``: moving away, a late miscarriage), which the office
+   cannot tell apart; a follow-up of a terminated pregnancy traces its provider with
+   probability ``trace`` (one county report: 21 followed up, 3 found involved);
 4. **audits births** of a son after two daughters (one of the "seven must-checks"), tracing the
    provider with probability ``audit_trace``;
 5. pursues cases against out-of-county providers only with probability
    ``cross_region_cooperation``; fines, blacklists (closes) or prosecutes detected providers,
-   **publicises** each case (raising every county provider's and aware household's perceived
-   risk) and **grey-lists** the women found involved (every later pregnancy registered).
+   **publicises** each case (the providers' beliefs, :meth:`popsim.model.clinics.Market.end_month`;
+   households' perceived risk) and **grey-lists** the women found involved (every later
+   pregnancy registered).
+
+Where no law forbids sex determination (``enforcement.ban`` false) a provider offering it does
+nothing illegal: inspections, tips and audits find no case.
+
+A run of ``run.scale = k`` simulates a 1/k sample of the county: the office's inspections and
+follow-up capacity are divided by ``k``, and the cases it reports as news to households
+(:meth:`EnforcementOffice.recent_cases`) are the sample's times ``k``.
 
 It returns what it did as an :class:`OfficeMonth`; the model grey-lists the women and records
 the counts (the field names are the recorded variables').
@@ -33,7 +45,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from ..scenario.year import EnforcementValues
+from ..scenario.year import YearValues
 from .clinics import KINDS, OUTSIDE, PRIVATE, Market
 from .coords import CASE_SOURCES
 from .households import Births
@@ -60,35 +72,48 @@ class OfficeMonth:
     rewards_paid: float
     grey_listed_new: int
     enforcement_cost: float
-    #: signals received this month (disappeared registered pregnancies)
+    #: registered pregnancies ended by an unapproved late termination this month (signals; the
+    #: office also receives the other disappearances and cannot tell them apart)
     disappeared_pregnancies: int
+    #: disappeared pregnancies followed up this month
+    followups: int
     #: cases pursued against providers outside the county (of ``cases``)
     cases_outside: int
+    #: the provider row of each case pursued (the news the providers hear)
+    case_providers: np.ndarray
     #: the women to grey-list now (none of them already is)
     newly_grey: np.ndarray
+
+
+def _draw(x: float, rng: np.random.Generator) -> int:
+    """A whole number with expectation ``x``: its whole part, plus one with the chance of the
+    fraction."""
+    return int(x) + int(rng.random() < x - int(x))
 
 
 class EnforcementOffice(mesa.Agent):
     """The county office of the population and family-planning commission.
 
-    ``market`` holds the providers it inspects and sanctions; ``rng`` is the office's stream
-    (``enforcement``).
+    ``market`` holds the providers it inspects and sanctions (and the run's ``scale``);
+    ``rng`` is the office's stream (``enforcement``).
     """
 
     def __init__(self, model: mesa.Model, market: Market, rng: np.random.Generator):
         super().__init__(model)
         self.market = market
+        self.scale = market.scale
         self._rng = rng
-        self._signals = np.zeros((0, 3), dtype=np.int64)  # woman, provider, month
-        #: cases pursued in each month so far
+        self._signals = np.zeros((0, 3), dtype=np.int64)  # woman, provider, month (-1: none)
+        #: cases pursued in each month so far (by the simulated office)
         self.cases_by_month: list[int] = []
         self._new_signals = 0
         # the case ledger, one row per case: month, source index, provider row, pursued
         self.ledger = np.zeros((0, 4), dtype=np.int64)
 
-    def recent_cases(self, months: int) -> int:
-        """Cases pursued in the last ``months`` months (the news households remember)."""
-        return sum(self.cases_by_month[-months:])
+    def recent_cases(self, months: int) -> float:
+        """Cases pursued in the county in the last ``months`` months (the news households
+        remember): the sample's cases times ``run.scale``."""
+        return self.scale * sum(self.cases_by_month[-months:])
 
     def add_signals(self, women: np.ndarray, providers: np.ndarray, t: int) -> None:
         """Disappeared registered pregnancies: late terminations without approval."""
@@ -96,24 +121,32 @@ class EnforcementOffice(mesa.Agent):
         self._signals = np.concatenate([self._signals, rows])
         self._new_signals += women.size
 
-    def act(self, t: int, e: EnforcementValues, campaign: bool, effort: float,
+    def act(self, t: int, p: YearValues, campaign: bool, effort: float,
             client_women: np.ndarray, client_providers: np.ndarray, births: Births,
-            grey_listed: np.ndarray) -> OfficeMonth:
-        """One month of enforcement in month ``t`` with this year's levers ``e``.
+            registered_births: int, grey_listed: np.ndarray) -> OfficeMonth:
+        """One month of enforcement in month ``t`` with this year's values ``p``.
 
-        ``effort``: the accountability multiplier of inspections; ``client_women`` and
-        ``client_providers``: this month's buyers of illegal sex determinations and their
-        providers; ``births``: this month's births; ``grey_listed``: every woman's grey-list
-        flag (read only)."""
-        c, rng = self.market.col, self._rng
+        ``effort``: the accountability multiplier of inspections and follow-ups;
+        ``client_women`` and ``client_providers``: this month's buyers of illegal sex
+        determinations and their providers; ``births``: this month's births, of which
+        ``registered_births`` were registered pregnancies (the base of the other
+        disappearances); ``grey_listed``: every woman's grey-list flag (read only)."""
+        e, c, rng = p.enforcement, self.market.col, self._rng
         signals, self._new_signals = self._new_signals, 0
+        # pregnancies that left the register for other reasons look the same to the office
+        n_other = int(rng.binomial(registered_births, p.registration.other_disappearance)) \
+            if registered_births else 0
+        if n_other:
+            other = np.column_stack([np.full((n_other, 2), -1), np.full(n_other, t)])
+            self._signals = np.concatenate([self._signals, other])
         investigations = women_investigated = 0
         found: list[tuple[int, int]] = []  # (source, provider row)
         grey: list[np.ndarray] = []
 
-        # 1. inspections
-        x = e.inspections_per_month * (e.campaign_multiplier if campaign else 1.0) * effort
-        n_insp = int(x) + int(rng.random() < x - int(x))
+        # 1. inspections (a sample's share of the county's)
+        x = (e.inspections_per_month * (e.campaign_multiplier if campaign else 1.0) * effort
+             / self.scale)
+        n_insp = _draw(x, rng)
         # Joint actions with neighbouring jurisdictions put out-of-county providers in the pool,
         # each weighted by the cooperation level; underground providers are not in any register.
         pool = np.flatnonzero(c["open"] & (c["registered_unit"] | (c["township"] == OUTSIDE)))
@@ -128,32 +161,33 @@ class EnforcementOffice(mesa.Agent):
         if n_insp:
             targets = rng.choice(pool, n_insp, replace=False, p=w / w.sum())
             c["inspected"][targets] = True
-            hit = targets[c["offering"][targets] & (rng.random(n_insp) < e.detection)]
+            caught = rng.random(n_insp) < e.detection * (1 - c["hiding"][targets])
+            hit = targets[c["offering"][targets] & caught & e.ban]
             found += [(_INSPECTION, int(r)) for r in hit]
 
         # 2. tips, per illegal act
         acts = c["acts"]
-        offenders = np.flatnonzero(acts > 0)
-        p_tip = e.tip_rate_max * e.tip_reward / (e.tip_reward + e.tip_reward_half)
+        offenders = np.flatnonzero(acts > 0) if e.ban else np.zeros(0, np.int64)
+        p_tip = (e.tip_rate_max * e.tip_reward / (e.tip_reward + e.tip_reward_half)
+                 * (1 - c["hiding"][offenders]))
         tipped = offenders[rng.random(offenders.size) < -np.expm1(acts[offenders]
                                                                   * np.log1p(-p_tip))]
         investigations += tipped.size
         good = tipped[rng.random(tipped.size) < e.tip_followup]
         found += [(_TIP, int(r)) for r in good]
 
-        # 3. follow-up of disappeared registered pregnancies
+        # 3. follow-up of disappeared registered pregnancies (a sample's share of the capacity)
         sig = self._signals[self._signals[:, 2] > t - e.signal_max_age]
-        cap = e.followup_capacity
-        n_follow = min(int(cap) + int(rng.random() < cap - int(cap)), len(sig))
+        n_follow = min(_draw(e.followup_capacity * effort / self.scale, rng), len(sig))
         done, self._signals = sig[:n_follow], sig[n_follow:]
         investigations += n_follow
         women_investigated += n_follow
-        traced = done[rng.random(n_follow) < e.trace]
+        traced = done[(rng.random(n_follow) < e.trace) & (done[:, 1] >= 0)]
         found += [(_REGISTRATION, int(r)) for r in traced[:, 1]]
         grey.append(traced[:, 0])
 
         # 4. birth audits: a son after two daughters
-        if e.birth_audit and births.idx.size:
+        if e.birth_audit and e.ban and births.idx.size:
             a = births.male & (births.sons_before == 0) & (births.daughters_before >= 2)
             audited = np.flatnonzero(a)
             investigations += audited.size
@@ -176,7 +210,7 @@ class EnforcementOffice(mesa.Agent):
         rows, srcs = rows[pursued], srcs[pursued]
         cases = np.bincount(srcs, minlength=len(CASE_SOURCES)).astype(float)
         rewards = e.tip_reward * float((srcs == _TIP).sum())
-        fines = self.market.sanction(rows, e, rng)
+        fines = self.market.sanction(rows, e, p.market, rng)
         # the buyers from a provider caught by an inspection or a tip are found with it
         caught = rows[np.isin(srcs, (_INSPECTION, _TIP))]
         grey.append(client_women[np.isin(client_providers, caught)])
@@ -189,8 +223,9 @@ class EnforcementOffice(mesa.Agent):
                            women_investigated=women_investigated, cases=cases, fines=fines,
                            rewards_paid=rewards, grey_listed_new=int(newly.size),
                            enforcement_cost=cost, disappeared_pregnancies=signals,
+                           followups=n_follow,
                            cases_outside=int((c["township"][rows] == OUTSIDE).sum()),
-                           newly_grey=newly)
+                           case_providers=rows, newly_grey=newly)
 
     @property
     def case_ledger(self) -> dict[str, np.ndarray]:

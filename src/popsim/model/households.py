@@ -4,47 +4,64 @@ No household is ever a Python object. Every rule below acts on an index array of
 it concerns in that month, and most months touch only the few percent of households that have an
 event: a conception, a pregnancy milestone, the end of a postpartum wait, or entry at 15. Each
 household's next wake-up month is ``next_event``; pregnancies are found by their conception
-month. A yearly pass (norms, re-evaluation of women held back by the policy, incentive
-certification) runs over all households in chunks of 2^20 so that peak memory stays near the
-state itself (see :data:`BYTES_PER_HOUSEHOLD`).
+month. A yearly pass (norms, child mortality, re-evaluation of women held back by the policy,
+incentive certification, the year-end census) runs over all households in chunks of 2^20 so that
+peak memory stays near the state itself (see :data:`BYTES_PER_HOUSEHOLD`).
 
-This module holds the state and the life course; the decisions about sex selection are in
-:mod:`popsim.model.selection`, the incentive rules in :mod:`popsim.model.incentives`.
+This module holds the state and the life course; the decisions about sex selection and the
+survival of girls are in :mod:`popsim.model.selection`, the local fertility rules and the
+over-quota decision in :mod:`popsim.model.fertility_policy`, each woman's children in
+:mod:`popsim.model.children`, the incentive rules in :mod:`popsim.model.incentives`.
 
 Life course (after Kashyap & Villavicencio 2016, "willing, able, ready"):
 
-* A woman enters at 15 in the slot of one who left at 50 (constant population). Her son
-  preference is drawn from a Beta distribution around her cohort's mean; her desired family size
-  is ``1 + Poisson(desired - 1)``; she starts childbearing at a union age
+* **Entry.** Each slot takes a new 15-year-old when its woman reaches 50; the slot is filled
+  with probability ``population.cohort_size`` (cohorts grow and shrink), otherwise it stays
+  INACTIVE until the next entry 35 years later. Her son preference is drawn from a Beta
+  distribution around her cohort's mean; her desired family size follows the year's level
+  (``1 + Poisson(desired - 1)`` for some women, the integers next to it for the others; she
+  keeps her rank as the level changes, :meth:`Households.desired_size`);
+  her residence from ``population.rural_share`` of her entry year, her local fertility rule group
+  (:func:`~popsim.model.fertility_policy.draw_groups`); she starts childbearing at a union age
   ~ N(union_age, union_age_sd).
-* **Wants another child** if below her desired size, or if she has no son, "needs a son"
-  (son preference above ``threshold``) and is below ``son_seeking_max_parity`` (son-preferring
-  stopping). The fertility-policy limit applies; a household over it has the child anyway with
-  probability ``policy.violation`` per year. A household pledged to a small-family reward
+* **Prepared births** (:meth:`Households.prepared`): her desired size, plus
+  ``fertility.son_seeking_extra`` if she needs a son (son preference above ``threshold``): the
+  squeeze on sex selection is full at the last of them.
+* **Wants another child** if below her desired size, or if she has no living son and needs one
+  (below ``son_seeking_max_parity``: son-preferring stopping). Over her local
+  limit she has it anyway with the over-quota probability
+  (:func:`~popsim.model.fertility_policy.overquota_probability`, the maintenance fee); otherwise
+  she is held back and may give up the wish. A household pledged to a small-family reward
   (:meth:`~popsim.model.incentives.Eligibility.pledges`) wants no second child.
 * **Conception** after a geometric wait with the monthly fecundability times the Coale-Trussell
   natural-fertility age pattern. Fetus male with probability ``srb/(100+srb)``.
-* Births update parity and children by sex; a postpartum wait follows.
+* **Births** add a child (:mod:`~popsim.model.children`); ``parity`` counts children ever born,
+  ``sons`` and ``daughters`` the living ones. An over-quota birth may be hidden from
+  registration; if not, its fee is collected with ``policy.fee_collection``. A postpartum wait
+  follows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..scenario.year import YearValues
+from . import fertility_policy as fp
+from .children import CENSUS, MAX_CHILDREN, census
 from .coords import AGE_GROUPS, age_group_index
 from .incentives import Eligibility
 from .streams import Streams
 
-__all__ = ["Households", "Births", "WAITING", "TRYING", "PREGNANT", "DONE", "HELD",
+__all__ = ["Households", "Births", "WAITING", "TRYING", "PREGNANT", "DONE", "HELD", "INACTIVE",
            "ROUTE_NONE", "ROUTE_EARLY", "ROUTE_ULTRASOUND", "BYTES_PER_HOUSEHOLD", "CHUNK"]
 
 #: WAITING: before union, or in a postpartum/post-abortion wait; TRYING: waiting to conceive;
 #: DONE: wants no more children; HELD: wants another but the policy limit holds her back
-#: (re-evaluated every year: she may violate the limit or give up).
-WAITING, TRYING, PREGNANT, DONE, HELD = 0, 1, 2, 3, 4
+#: (re-evaluated every year: she may go over the limit or give up); INACTIVE: an empty slot (its
+#: cohort was smaller than the largest), no woman.
+WAITING, TRYING, PREGNANT, DONE, HELD, INACTIVE = 0, 1, 2, 3, 4, 5
 NO_EVENT = np.iinfo(np.int32).max
 ENTRY_AGE, EXIT_AGE = 15, 50
 LIFE_MONTHS = (EXIT_AGE - ENTRY_AGE) * 12
@@ -53,16 +70,19 @@ NATURAL_FERTILITY = np.array([0.89, 1.0, 0.94, 0.86, 0.70, 0.36, 0.05])
 #: Households per chunk in passes over many of them (bounds temporary memory).
 CHUNK = 1 << 20
 
-_STATE = {  # name: dtype. One entry per household.
+_STATE = {  # name: dtype, or (dtype, columns). One entry per household.
     "birth_month": np.int32, "township": np.int16, "rural": np.bool_, "migrant": np.bool_,
     "income_mult": np.float32, "desired": np.int8, "parity": np.int8, "sons": np.int8,
-    "daughters": np.int8, "first_girl": np.bool_, "son_pref": np.float32, "status": np.int8,
+    "daughters": np.int8, "son_pref": np.float32, "status": np.int8,
     "next_event": np.int32, "conceived": np.int32, "fetus_male": np.bool_,
     "registered": np.bool_, "route": np.int8, "provider": np.int32, "law_aware": np.bool_,
-    "inc_aware": np.bool_, "grey": np.bool_, "certified": np.bool_,
+    "inc_aware": np.bool_, "grey": np.bool_, "certified": np.bool_, "rule": np.int8,
+    "resigned": np.bool_,
+    "child_male": np.uint8, "child_dead": np.uint8, "child_born": (np.int16, MAX_CHILDREN),
 }
-#: Bytes of state per household.
-BYTES_PER_HOUSEHOLD = sum(np.dtype(d).itemsize for d in _STATE.values())
+#: Bytes of state per household (60: the children's arrays take 18).
+BYTES_PER_HOUSEHOLD = sum(np.dtype(d[0]).itemsize * d[1] if isinstance(d, tuple)
+                          else np.dtype(d).itemsize for d in _STATE.values())
 
 #: The sex-determination route a pregnant woman has chosen (the ``route`` state).
 ROUTE_NONE, ROUTE_EARLY, ROUTE_ULTRASOUND = 0, 1, 2
@@ -76,10 +96,20 @@ class Births:
     idx: np.ndarray
     male: np.ndarray
     parity_before: np.ndarray
+    #: living sons and daughters before the birth
     sons_before: np.ndarray
     daughters_before: np.ndarray
     #: provider row that sold the mother an illegal sex determination (-1 if none)
     provider: np.ndarray
+    # the facts of the fertility policy (empty by default: a month without births)
+    rural: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    #: the household's local fertility rule (index into coords.REGIMES)
+    regime: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: the birth is above the local rule's limit; it is hidden from registration; the
+    #: maintenance fee collected on it (yuan, 0 if none)
+    overquota: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    hidden: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    fee: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 class Households:
@@ -94,7 +124,6 @@ class Households:
     parity: np.ndarray
     sons: np.ndarray
     daughters: np.ndarray
-    first_girl: np.ndarray
     son_pref: np.ndarray
     status: np.ndarray
     next_event: np.ndarray
@@ -107,6 +136,13 @@ class Households:
     inc_aware: np.ndarray
     grey: np.ndarray
     certified: np.ndarray
+    rule: np.ndarray
+    #: held back by the policy, she has given up further children for good (her desired size
+    #: stays at her parity, she no longer seeks a son)
+    resigned: np.ndarray
+    child_male: np.ndarray
+    child_dead: np.ndarray
+    child_born: np.ndarray
 
     def __init__(self, n: int, townships: int, streams: Streams, t0: int,
                  p: YearValues) -> None:
@@ -114,7 +150,9 @@ class Households:
         self.townships = townships
         self.streams = streams
         for name, dtype in _STATE.items():
-            setattr(self, name, np.zeros(n, dtype=dtype))
+            shape = (n, dtype[1]) if isinstance(dtype, tuple) else n
+            setattr(self, name, np.zeros(shape, dtype=dtype[0] if isinstance(dtype, tuple)
+                                         else dtype))
         self.next_event[:] = NO_EVENT
         self.provider[:] = -1
         # Slot i takes a new 15-year-old every LIFE_MONTHS months, in month phase[i]; sorting
@@ -130,6 +168,7 @@ class Households:
                 continue
             age_months = ENTRY_AGE * 12 + (t0 - ph) % LIFE_MONTHS
             self._enter(np.arange(a, b), t0, p, birth_month=t0 - age_months)
+        self._leave_empty(np.arange(n), t0, p)
 
     # ---------------------------------------------------------------------------------------
     # helpers
@@ -155,21 +194,69 @@ class Households:
             return np.empty(0, dtype=np.int64)
         return idx[(self.status[idx] == PREGNANT) & (self.conceived[idx] == t - months)]
 
-    def limit(self, idx: np.ndarray, regime_limits: tuple[int, int, int],
-              if_girl: bool = False) -> np.ndarray:
-        """Births allowed by the fertility policy for each household.
+    def limit(self, idx: np.ndarray, regime: str, if_girl: bool = False) -> np.ndarray:
+        """Births each household's local fertility rule allows under the national ``regime``.
 
         With ``if_girl`` a household still without children is judged as if its first child
         were a girl: the case that matters for the squeeze on a first pregnancy.
         """
-        urban, rural_boy, rural_girl = regime_limits
-        girl_first = self.first_girl[idx] | (if_girl & (self.parity[idx] == 0))
-        return np.where(self.rural[idx], np.where(girl_first, rural_girl, rural_boy), urban)
+        parity = self.parity[idx]
+        first_girl = ((parity >= 1) & ((self.child_male[idx] & 1) == 0)) | (if_girl & (parity == 0))
+        return fp.limit(regime, self.rural[idx], self.rule[idx], first_girl)
+
+    def local_regime(self, idx, regime: str) -> np.ndarray:
+        """Index into :data:`~popsim.model.coords.REGIMES` of each household's local rule."""
+        return fp.local_regime(regime, self.rural[idx], self.rule[idx])
+
+    def mean_income(self, idx: np.ndarray, p: YearValues) -> np.ndarray:
+        """Mean household income of each household's residence (yuan per year)."""
+        return p.population.income_rural * np.where(self.rural[idx], 1.0,
+                                                     p.population.urban_income_ratio)
 
     def income(self, idx: np.ndarray, p: YearValues) -> np.ndarray:
         """Household income in yuan per year."""
-        base = np.where(self.rural[idx], 1.0, p.population.urban_income_ratio)
-        return p.population.income_rural * base * self.income_mult[idx]
+        return self.mean_income(idx, p) * self.income_mult[idx]
+
+    def _woman_draw(self, name: str, idx: np.ndarray) -> np.ndarray:
+        """A uniform draw fixed for the woman in each slot (keyed by her birth month): the same
+        at every decision of her life."""
+        return self.streams.uniform(name, 0, idx + self.birth_month[idx].astype(np.int64) * self.n)
+
+    def desired_size(self, idx: np.ndarray, p: YearValues) -> np.ndarray:
+        """Desired family size at this year's level ``D`` (``desired_children``, plus
+        ``rural_extra_children`` if rural): for a share ``desired_spread`` of women (fixed per
+        woman) ``1 + Poisson(D - 1)``, for the others the integers next to ``D`` (``floor(D)``
+        or ``floor(D) + 1``, mean ``D``); at most ``desired_max``. Each is the quantile of a draw
+        fixed for the woman, so that she keeps her rank as the level changes."""
+        fe = p.fertility
+        level = np.maximum(fe.desired_children + self.rural[idx] * fe.rural_extra_children, 1.0)
+        u = self._woman_draw("desired", idx)
+        lam = level - 1.0
+        pmf = np.exp(-lam)
+        cdf, k = pmf.copy(), np.zeros(idx.size, dtype=np.int64)
+        for j in range(1, fe.desired_max):
+            k += u > cdf
+            pmf = pmf * lam / j
+            cdf += pmf
+        low = np.floor(level)
+        near = low + (u > 1.0 - (level - low))
+        spread = self._woman_draw("desired_spread", idx) < fe.desired_spread
+        return np.minimum(np.where(spread, 1 + k, near), fe.desired_max).astype(np.int8)
+
+    def prepared(self, idx: np.ndarray, p: YearValues) -> np.ndarray:
+        """Births she is ready to have before she selects (Kashyap & Villavicencio's "ready"):
+        her desired size, plus ``son_seeking_extra`` (the floor or the ceiling, fixed per
+        woman) if she needs a son. The fertility squeeze is full at the last of them."""
+        x = p.fertility.son_seeking_extra
+        extra = np.floor(x) + (self._woman_draw("son_extra", idx) < x - np.floor(x))
+        needs = self.son_pref[idx] > p.son_preference.threshold
+        return self.desired[idx] + needs * extra.astype(np.int64)
+
+    def needs_son(self, idx: np.ndarray, p: YearValues) -> np.ndarray:
+        """No living son, a son preference above the threshold, below
+        ``son_seeking_max_parity``, and she has not given up (:attr:`resigned`)."""
+        return ((self.sons[idx] == 0) & (self.son_pref[idx] > p.son_preference.threshold)
+                & (self.parity[idx] < p.fertility.son_seeking_max_parity) & ~self.resigned[idx])
 
     # ---------------------------------------------------------------------------------------
     # entry and exit
@@ -188,15 +275,14 @@ class Households:
                                                    pop.migrant_share_urban)
         s = pop.income_sigma
         self.income_mult[idx] = np.exp(s * g.standard_normal(k) - 0.5 * s * s)
-        mean_desired = fe.desired_children + rural * fe.rural_extra_children
-        self.desired[idx] = np.minimum(1 + g.poisson(np.maximum(mean_desired - 1.0, 0.0)),
-                                       fe.desired_max)
+        self.desired[idx] = self.desired_size(idx, p)
         mean = sp.cohort_mean + rural * sp.rural_shift
         m = np.clip(mean, 0.01, 0.99)
         self.son_pref[idx] = g.beta(m * sp.concentration, (1 - m) * sp.concentration) * (mean > 0)
-        for name in ("parity", "sons", "daughters", "route"):
+        self.rule[idx] = fp.draw_groups(g.random(k), rural, p)
+        for name in ("parity", "sons", "daughters", "route", "child_male", "child_dead"):
             getattr(self, name)[idx] = 0
-        for name in ("first_girl", "fetus_male", "registered", "grey", "certified"):
+        for name in ("fetus_male", "registered", "grey", "certified", "resigned"):
             getattr(self, name)[idx] = False
         self.provider[idx] = -1
         self.law_aware[idx] = g.random(k) < p.behaviour.law_awareness_base
@@ -206,19 +292,32 @@ class Households:
         age_now = (t - self.birth_month[idx]) / 12.0
         self._schedule(idx, (t + np.maximum(np.ceil((union - age_now) * 12), 1)).astype(np.int32))
 
+    def _leave_empty(self, idx: np.ndarray, t: int, p: YearValues) -> None:
+        """Slots beyond this cohort's size (``population.cohort_size``) stay empty."""
+        empty = idx[self.streams.uniform("cohort", t, idx) >= p.population.cohort_size]
+        self.status[empty] = INACTIVE
+        self.next_event[empty] = NO_EVENT
+
     def exits_and_entries(self, t: int, p: YearValues) -> int:
-        """Women reaching 50 leave; a new 15-year-old takes each slot. Returns the count."""
+        """Women reaching 50 leave; a new 15-year-old takes each slot with probability
+        ``population.cohort_size``. Returns the number of women entering."""
         ph = t % LIFE_MONTHS
         a, b = self._block_start[ph], self._block_start[ph + 1]
-        if a < b:
-            self._enter(np.arange(a, b), t, p)
-        return int(b - a)
+        if a == b:
+            return 0
+        idx = np.arange(a, b)
+        self._enter(idx, t, p)
+        self._leave_empty(idx, t, p)
+        return int((self.status[idx] != INACTIVE).sum())
+
+    def active(self, s: slice) -> np.ndarray:
+        """Slots of chunk ``s`` holding a woman."""
+        return self.status[s] != INACTIVE
 
     # ---------------------------------------------------------------------------------------
     # desires and conception
 
-    def wake(self, t: int, p: YearValues, regime_limits: tuple[int, int, int],
-             eligibility: Eligibility) -> None:
+    def wake(self, t: int, p: YearValues, regime: str, eligibility: Eligibility) -> None:
         """Women whose wait ends this month: those trying conceive (:meth:`conceive`), those
         waiting (after union, a birth or an abortion) decide whether to try (:meth:`evaluate`)."""
         due = self.due(t)
@@ -226,11 +325,10 @@ class Households:
         self.conceive(due[status == TRYING], t, p)
         waking = due[status == WAITING]
         for a in range(0, waking.size, CHUNK):  # bounded temporaries (the first months wake most)
-            self.evaluate(waking[a:a + CHUNK], t, p, regime_limits, eligibility)
+            self.evaluate(waking[a:a + CHUNK], t, p, regime, eligibility)
 
-    def evaluate(self, idx: np.ndarray, t: int, p: YearValues,
-                 regime_limits: tuple[int, int, int], eligibility: Eligibility,
-                 lag_months: float = 0.0) -> None:
+    def evaluate(self, idx: np.ndarray, t: int, p: YearValues, regime: str,
+                 eligibility: Eligibility, lag_months: float = 0.0) -> None:
         """Decide who tries for another child now; the rest stop (re-evaluated yearly).
 
         ``lag_months`` spreads the start of trying uniformly over that many months (couples
@@ -239,23 +337,32 @@ class Households:
         if idx.size == 0:
             return
         parity = self.parity[idx]
-        need_son = ((self.sons[idx] == 0) & (self.son_pref[idx] > p.son_preference.threshold)
-                    & (parity < p.fertility.son_seeking_max_parity))
+        need_son = self.needs_son(idx, p)
         pledged = self.pledged(idx, t, p, eligibility) & (parity >= 1)
         want = ((parity < self.desired[idx]) | need_son) & ~pledged
-        over = parity >= self.limit(idx, regime_limits)
-        violate = self.streams.uniform("violation", t, idx) < p.policy.violation
-        tries = want & (~over | violate)
-        held = want & over & ~violate
-        give_up = held & ~need_son & (self.streams.uniform("adaptation", t, idx)
-                                      < p.fertility.desire_adaptation)
-        self.desired[idx[give_up]] = parity[give_up]
+        lim = self.limit(idx, regime)
+        over = parity >= lim
+        go_over = (self.streams.uniform("overquota", t, idx)
+                   < fp.overquota_probability(need_son, self.rural[idx], self.income_mult[idx],
+                                              parity + 1 - lim, p))
+        tries = want & (~over | go_over)
+        held = want & over & ~go_over
+        # the wish adapts to the rule, for good: her desired size falls to her parity and she
+        # no longer seeks a son (a son-seeker gives up more slowly)
+        rate = np.where(need_son, p.fertility.son_adaptation, p.fertility.desire_adaptation)
+        give_up = held & (self.streams.uniform("adaptation", t, idx) < rate)
+        self.desired[idx[give_up]] = np.minimum(self.desired[idx[give_up]], parity[give_up])
+        self.resigned[idx[give_up]] = True
         age = self.age_years(idx, t)
         group = np.clip(((age - ENTRY_AGE) // 5).astype(np.int64), 0, 6)
         f = p.fertility.fecundability * NATURAL_FERTILITY[group]
         tries &= (f > 0) & (age < EXIT_AGE)
         u = self.streams.uniform("conception_wait", t, idx)
         wait = 1 + np.floor(np.log1p(-u) / np.log1p(-np.minimum(f, 0.999)))
+        # a permitted birth waits for the spacing the local rule requires since the last one
+        spaced = ~over & (parity >= 1) & (regime != "none")
+        last = self.child_born[idx, np.minimum(parity, MAX_CHILDREN) - 1].astype(np.int64)
+        wait += spaced * np.maximum(last + p.policy.birth_spacing - 9 - t, 0)
         if lag_months > 0:
             wait += np.floor(self.streams.uniform("policy_lag", t, idx) * lag_months)
         wait = np.minimum(wait, LIFE_MONTHS)
@@ -268,10 +375,7 @@ class Households:
 
     def conceive(self, idx: np.ndarray, t: int, p: YearValues) -> np.ndarray:
         """Trying women whose wait ended conceive, unless their wish has lapsed meanwhile."""
-        parity = self.parity[idx]
-        need_son = ((self.sons[idx] == 0) & (self.son_pref[idx] > p.son_preference.threshold)
-                    & (parity < p.fertility.son_seeking_max_parity))
-        still = (parity < self.desired[idx]) | need_son
+        still = (self.parity[idx] < self.desired[idx]) | self.needs_son(idx, p)
         lapsed = idx[~still]
         self.status[lapsed] = DONE
         self.next_event[lapsed] = NO_EVENT
@@ -301,7 +405,7 @@ class Households:
         (keyed by her birth month), so her plan is the same at every decision."""
         if not eligibility.pledging:
             return np.zeros(idx.size, dtype=bool)
-        u = self.streams.uniform("pledge", 0, idx + self.birth_month[idx].astype(np.int64) * self.n)
+        u = self._woman_draw("pledge", idx)
         return eligibility.pledges(self.inc_aware[idx], self.age_years(idx, t), self.income(idx, p),
                                    u)
 
@@ -321,13 +425,27 @@ class Households:
                          dtype=np.int32)
         self._schedule(idx, months)
 
-    def give_birth(self, idx: np.ndarray, t: int, p: YearValues) -> Births:
-        """Births at gestation month 9 (the postpartum wait spreads uniformly around its mean)."""
+    def give_birth(self, idx: np.ndarray, t: int, p: YearValues, regime: str) -> Births:
+        """Births at gestation month 9 (the postpartum wait spreads uniformly around its mean).
+
+        A birth above the local limit is over quota: hidden from registration with
+        ``behaviour.overquota_concealment``, else its maintenance fee is collected with
+        ``policy.fee_collection``."""
         male = self.fetus_male[idx]
         parity_before = self.parity[idx].copy()
         sons_before = self.sons[idx].copy()
         daughters_before = self.daughters[idx].copy()
-        self.first_girl[idx] |= (parity_before == 0) & ~male
+        excess = parity_before + 1 - self.limit(idx, regime)
+        over = excess > 0
+        hidden = over & (self.streams.uniform("overquota_hidden", t, idx)
+                         < p.behaviour.overquota_concealment)
+        collected = over & ~hidden & (self.streams.uniform("fee", t, idx) < p.policy.fee_collection)
+        fee = (collected * p.policy.maintenance_fee * fp.fee_multiple(excess)
+               * self.mean_income(idx, p))
+        stored = parity_before < MAX_CHILDREN
+        i, k = idx[stored], parity_before[stored].astype(np.uint8)
+        self.child_male[i] |= male[stored].astype(np.uint8) << k
+        self.child_born[i, k] = t
         self.parity[idx] = parity_before + 1
         self.sons[idx] += male
         self.daughters[idx] += ~male
@@ -338,7 +456,17 @@ class Households:
         wait = np.maximum(np.round(fe.postpartum_months * ((1.0 - spread) + 2.0 * spread * u)), 1)
         self._schedule(idx, (t + wait).astype(np.int32))
         return Births(idx=idx, male=male, parity_before=parity_before, sons_before=sons_before,
-                      daughters_before=daughters_before, provider=self.provider[idx].copy())
+                      daughters_before=daughters_before, provider=self.provider[idx].copy(),
+                      rural=self.rural[idx].copy(), regime=self.local_regime(idx, regime),
+                      overquota=over, hidden=hidden, fee=fee)
+
+    def bury(self, idx: np.ndarray, k: np.ndarray) -> None:
+        """Child ``k`` of each mother ``idx`` has died (a mother may appear more than once)."""
+        m = np.uint8(1) << k.astype(np.uint8)
+        male = (self.child_male[idx] & m) > 0
+        np.bitwise_or.at(self.child_dead, idx, m)
+        np.subtract.at(self.sons, idx[male], 1)
+        np.subtract.at(self.daughters, idx[~male], 1)
 
     # ---------------------------------------------------------------------------------------
     # the yearly pass
@@ -348,7 +476,9 @@ class Households:
             yield slice(a, min(a + CHUNK, self.n))
 
     def yearly_norms(self, t: int, p: YearValues) -> float:
-        """Secular decline, propaganda and peer influence; returns propaganda contacts.
+        """Secular decline, propaganda and peer influence; returns propaganda contacts. Desired
+        family sizes follow this year's level (:meth:`desired_size`), except those of women who
+        have given up (:attr:`resigned`).
 
         Propaganda reaches each household ``k ~ Binomial(12, reach)`` times a year; a household
         reached at least once (probability ``1-(1-reach)^12``) gets the mean effect of ``k`` given
@@ -361,9 +491,10 @@ class Households:
         sums = np.zeros(self.townships)
         counts = np.zeros(self.townships)
         for s in self.chunks():
-            sums += np.bincount(self.township[s], weights=self.son_pref[s],
+            on = self.active(s)
+            sums += np.bincount(self.township[s][on], weights=self.son_pref[s][on],
                                 minlength=self.townships)
-            counts += np.bincount(self.township[s], minlength=self.townships)
+            counts += np.bincount(self.township[s][on], minlength=self.townships)
         town_mean = (sums / np.maximum(counts, 1)).astype(np.float32)
         contacts = 0
         for s in self.chunks():
@@ -371,7 +502,7 @@ class Households:
             x = self.son_pref[s] * np.float32(1.0 - sp.secular_decline)
             x += np.float32(sp.peer_influence) * (town_mean[self.township[s]] - x)
             if p_reach > 0:
-                reached = self.streams.uniform("propaganda", t, idx) < p_reach
+                reached = (self.streams.uniform("propaganda", t, idx) < p_reach) & self.active(s)
                 contacts += int(reached.sum())
                 x[reached] *= np.float32((1.0 - pr.persuasion) ** k)
                 law = (self.streams.uniform("law_awareness", t, idx)
@@ -381,6 +512,8 @@ class Households:
                 self.law_aware[s] |= reached & law
                 self.inc_aware[s] |= reached & inc
             self.son_pref[s] = np.clip(x, 0.0, 1.0)
+            follow = idx[self.active(s) & ~self.resigned[s]]
+            self.desired[follow] = self.desired_size(follow, p)
         return contacts * k
 
     def to_reevaluate(self, limits_changed: bool):
@@ -388,9 +521,11 @@ class Households:
         indices: those held back by the policy, and, when the policy's limits change, also
         those who had stopped.
 
-        A woman who stopped does not start again otherwise: her desired size and her son
-        preference only fall (peer influence can raise a preference slightly; that is ignored
-        until the next policy change)."""
+        A woman who stopped does not start again otherwise (but for the death of a child,
+        :meth:`popsim.model.model.PopSimModel.step`): her son preference only falls, and her
+        desired size follows the year's level, which falls in every embedded history (peer
+        influence can raise a preference slightly, a level can rise; both are ignored until the
+        next policy change)."""
         for s in self.chunks():
             st = self.status[s]
             mask = (st == HELD) | ((st == DONE) if limits_changed else False)
@@ -419,6 +554,19 @@ class Households:
         """Women in each of :data:`~popsim.model.coords.AGE_GROUPS` in month ``t``."""
         women = np.zeros(len(AGE_GROUPS))
         for s in self.chunks():
-            women += np.bincount(age_group_index(t - self.birth_month[s]),
+            women += np.bincount(age_group_index(t - self.birth_month[s][self.active(s)]),
                                  minlength=len(AGE_GROUPS))
         return women
+
+    def census(self, t_end: int, regime: str) -> dict[str, np.ndarray]:
+        """The year-end census of the women present at month ``t_end`` (1 January): the
+        sibship table, living children, women by children ever born and by local rule
+        (:func:`popsim.model.children.census`)."""
+        total = {name: np.zeros(shape) for name, shape in CENSUS.items()}
+        for s in self.chunks():
+            i = s.start + np.flatnonzero(self.active(s))
+            part = census(t_end, self.birth_month[i], self.parity[i], self.child_male[i],
+                          self.child_dead[i], self.child_born[i], self.local_regime(i, regime))
+            for name, v in part.items():
+                total[name] += v
+        return total

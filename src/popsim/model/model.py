@@ -27,12 +27,12 @@ import numpy as np
 from ..provenance import provenance
 from ..scenario.loader import check_seed, load_scenario, parse_overrides
 from ..scenario.parameters import Scenario
-from ..scenario.year import POLICY_LIMITS, YearParams, YearValues
+from ..scenario.year import YearParams, YearValues
 from . import selection
 from .accountability import Accountability
-from .clinics import Clinic, Market
+from .clinics import Clinic, Market, sample_townships
 from .enforcement import EnforcementOffice, OfficeMonth
-from .households import ROUTE_EARLY, ROUTE_ULTRASOUND, Births, Households
+from .households import DONE, ROUTE_EARLY, ROUTE_ULTRASOUND, Births, Households
 from .incentives import Eligibility
 from .recording import Recorder
 from .selection import Clients, Month
@@ -112,10 +112,11 @@ class PopSimModel(mesa.Model):
         self.t = self.first_year * 12
         self.t_end = (r.end_year + 1) * 12
         self.p: YearValues = self.years[self.first_year]
-        self.limits: tuple[int, int, int] | None = None  # this year's births allowed
-        self._previous_limits: tuple[int, int, int] | None = None
+        self.regime: str | None = None  # this year's national fertility-policy regime
+        self._previous_regime: str | None = None
         self.eligibility = Eligibility(self.p.incentives)
-        self.townships = scenario.population.townships
+        # a run of scale k simulates a 1/k sample: townships / k townships of full size
+        self.townships = sample_townships(scenario.population.townships, r.scale)
         self.households = Households(r.households, self.townships, self.streams, self.t, self.p)
         self.market = Market(self, self.townships, self.streams, self.p)
         self.office = EnforcementOffice(self, self.market, self.streams.generator("enforcement"))
@@ -160,18 +161,23 @@ class PopSimModel(mesa.Model):
            this year's enforcement effort and misreporting of male births.
         3. **Norms**: secular decline of son preference, propaganda contacts (son preference
            falls, awareness of the law and of the incentives rises), peer influence.
-        4. **Re-evaluation**: women held back by the policy decide again (they may violate it
-           or give up), and, when the policy's limits change, every woman who had stopped.
-        5. **Certification**: households that stopped with a qualifying family are certified;
+        4. **Child mortality**: children aged 1-17 who die this year (natural risk, and the
+           excess risk of girls in son-preferring households); a mother who had stopped and
+           lost a child decides again.
+        5. **Re-evaluation**: women held back by the policy decide again (they may go over
+           quota or give up), and, when the national regime changes, every woman who had
+           stopped.
+        6. **Certification**: households that stopped with a qualifying family are certified;
            the present value of their benefit is booked as a cost.
-        6. **Yearly record**: propaganda contacts and cost, certifications, women by age.
+        7. **Yearly record**: propaganda contacts and cost, certifications, women by age.
 
         Then every month:
 
         1. **Policy schedule**: campaign months (they multiply inspections), the risk
            households perceive from the cases publicised in the last
            ``behaviour.case_memory_months`` and from campaigns, the prices they expect.
-        2. **Exits and entries**: women reaching 50 leave; a 15-year-old takes each slot.
+        2. **Exits and entries**: women reaching 50 leave; a 15-year-old takes each slot
+           with probability ``population.cohort_size``.
         3. **Conception**: women whose wait ended conceive (the pregnancy is registered with
            probability ``registration.coverage``, less for migrants, always if grey-listed) or
            decide whether to try for another child.
@@ -182,18 +188,21 @@ class PopSimModel(mesa.Model):
            and pay its price; a fetus believed female may be aborted late (illegal without
            approval where the real-name rule holds; a registered pregnancy that disappears
            leaves a signal for the office).
-        6. **Births** at month 9: female births may go unreported (concealment), male births
-           under accountability pressure (misreporting); cash at a qualifying girl's birth.
+        6. **Births** at month 9: infant deaths; over-quota births may be hidden from
+           registration, else their maintenance fee is collected; female births may go
+           unreported (concealment), male births under accountability pressure
+           (misreporting); cash at a qualifying girl's birth.
         7. **Enforcement**: inspections, tips, follow-ups of signals, birth audits, sanctions,
            publicity and grey-listing.
         8. **Clinics** learn from the month's news, update their expected clients and decide
            whether to offer illegal services next month; underground providers may open.
-        9. **Record** the month's counts; in December the year-end stocks.
+        9. **Record** the month's counts; in December the year-end stocks and census.
         """
         if self.t % 12 == 0:
             self._year_values()
             self._accountability()
             contacts = self._norms()
+            self._child_mortality()
             self._re_evaluation()
             certified = self._certification()
             self._yearly_record(contacts, certified)
@@ -202,7 +211,7 @@ class PopSimModel(mesa.Model):
         self._conception()
         self._sex_determination(month)
         clients = self._ultrasound(month)
-        births = self._births()
+        births = self._births(month)
         office = self._enforcement(month, clients, births)
         entries = self._clinics(month, office)
         self._record(month, office, entries)
@@ -216,7 +225,7 @@ class PopSimModel(mesa.Model):
         year = self.t // 12
         self.p = p = self.years[year]
         self.recorder.set_year(year)
-        self._previous_limits, self.limits = self.limits, POLICY_LIMITS[p.policy.regime]
+        self._previous_regime, self.regime = self.regime, p.policy.regime
         self.eligibility = Eligibility(p.incentives)
 
     def _accountability(self) -> None:
@@ -225,12 +234,23 @@ class PopSimModel(mesa.Model):
     def _norms(self) -> float:
         return self.households.yearly_norms(self.t, self.p)
 
+    def _child_mortality(self) -> None:
+        p, hh, rec, b = self.p, self.households, self.recorder, self.p.behaviour
+        risk = selection.county_risk(self.office.recent_cases(b.case_memory_months), False, b)
+        for s in hh.chunks():
+            d = selection.child_deaths(hh, self.streams, np.arange(s.start, s.stop), self.t, p,
+                                       risk)
+            hh.bury(d.mothers, d.slots)
+            rec.child_deaths(d.age_band, d.male, d.excess)
+            stopped = np.unique(d.mothers[hh.status[d.mothers] == DONE])
+            hh.evaluate(stopped, self.t, p, self.regime, self.eligibility)
+
     def _re_evaluation(self) -> None:
         p, hh = self.p, self.households
-        changed = self._previous_limits is not None and self.limits != self._previous_limits
+        changed = self._previous_regime is not None and self.regime != self._previous_regime
         lag = p.fertility.policy_response_months if changed else 0.0
         for idx in hh.to_reevaluate(changed):
-            hh.evaluate(idx, self.t, p, self.limits, self.eligibility, lag_months=lag)
+            hh.evaluate(idx, self.t, p, self.regime, self.eligibility, lag_months=lag)
 
     def _certification(self) -> tuple[int, float]:
         return self.households.certify(self.t, self.eligibility)
@@ -253,19 +273,21 @@ class PopSimModel(mesa.Model):
     def _policy_schedule(self) -> Month:
         p = self.p
         e, b = p.enforcement, p.behaviour
-        # a campaign is a special action of the inspectors: none without inspections
-        campaign = (self.t % 12 + 1) in e.campaign_months and e.inspections_per_month > 0
+        # a campaign is a special action of the inspectors against what the law forbids: none
+        # without inspections beyond the routine ones or without the ban
+        campaign = ((self.t % 12 + 1) in e.campaign_months and e.inspections_per_month > 0
+                    and e.campaign_multiplier > 1 and e.ban)
         risk = selection.county_risk(self.office.recent_cases(b.case_memory_months), campaign, b)
         self.market.start_month()
         sd_price, late_price = self.market.expected_prices()
-        return Month(self.t, p, self.limits, self.eligibility, campaign, risk, sd_price,
+        return Month(self.t, p, self.regime, self.eligibility, campaign, risk, sd_price,
                      late_price)
 
     def _exits_and_entries(self) -> None:
         self.households.exits_and_entries(self.t, self.p)
 
     def _conception(self) -> None:
-        self.households.wake(self.t, self.p, self.limits, self.eligibility)
+        self.households.wake(self.t, self.p, self.regime, self.eligibility)
 
     def _sex_determination(self, m: Month) -> None:
         hh, rec = self.households, self.recorder
@@ -273,7 +295,10 @@ class PopSimModel(mesa.Model):
         hh.route[s.ultrasound] = ROUTE_ULTRASOUND
         hh.route[s.early] = ROUTE_EARLY
         rec.sex_determinations("early_test", s.early.size)
-        rec.abortions("early_test", s.aborted.size, int(hh.fetus_male[s.aborted].sum()))
+        if m.p.enforcement.ban:  # a test abroad is a non-medical sex determination too
+            rec.illegal_purchases("early_test", s.early.size,
+                                  s.early.size * m.p.technology.early_test_price)
+        rec.abortions("early_test", s.aborted.size, s.misclassified)
         hh.abort(s.aborted, m.t, m.p)
 
     def _ultrasound(self, m: Month) -> Clients:
@@ -283,37 +308,49 @@ class PopSimModel(mesa.Model):
         market.sell(c.providers)
         rec.sex_determinations("ultrasound", c.women.size)
         rec.illegal_services(c.out_of_county)
+        if m.p.enforcement.ban:
+            rec.illegal_purchases("sex_check", c.women.size,
+                                  float(market.col["price_sd"][c.providers].sum()))
         a = selection.late_abortions(hh, market, self.streams, m, c)
         if a.illegal:  # the late termination is a second illegal act at the same provider
             market.sell(a.providers)
             rec.illegal_services(a.out_of_county)
+            rec.illegal_purchases("late_termination", a.women.size,
+                                  float(market.col["price_late"][a.providers].sum()))
             self.office.add_signals(a.women[a.signal], a.providers[a.signal], m.t)
-        rec.abortions("ultrasound", a.women.size, int(hh.fetus_male[a.women].sum()))
+        rec.abortions("ultrasound", a.women.size, a.misclassified)
         hh.abort(a.women, m.t, m.p)
         return c
 
-    def _births(self) -> Births:
-        hh, t, p = self.households, self.t, self.p
-        b = hh.give_birth(hh.pregnant_since(t, 9), t, p)
-        shown = self.accountability.reported(self.streams, t, b.idx, b.male, p.behaviour)
+    def _births(self, m: Month) -> Births:
+        hh, t, p, rec = self.households, self.t, self.p, self.recorder
+        b = hh.give_birth(hh.pregnant_since(t, 9), t, p, m.regime)
+        d = selection.infant_deaths(hh, self.streams, b, m)
+        hh.bury(d.mothers, d.slots)
+        rec.child_deaths(d.age_band, d.male, d.excess)
+        # hidden over-quota births are not registered: the office never sees them
+        shown = np.zeros(b.idx.size, dtype=bool)
+        seen = ~b.hidden
+        shown[seen] = self.accountability.reported(self.streams, t, b.idx[seen], b.male[seen],
+                                                   p.behaviour)
         paid = self.eligibility.paid_at_birth(b.male, b.sons_before, b.parity_before)
-        self.recorder.births(b.parity_before, b.male, shown, hh.township[b.idx],
-                             t - hh.birth_month[b.idx],
-                             int(paid.sum()) * p.incentives.girl_birth_cash)
+        rec.births(b.parity_before, b.male, shown, hh.township[b.idx], t - hh.birth_month[b.idx],
+                   int(paid.sum()) * p.incentives.girl_birth_cash, b.rural, b.regime,
+                   b.overquota, b.hidden, float(b.fee.sum()))
         return b
 
     def _enforcement(self, m: Month, clients: Clients, births: Births) -> OfficeMonth:
         hh = self.households
-        result = self.office.act(m.t, m.p.enforcement, m.campaign, self.accountability.effort,
-                                 clients.women, clients.providers, births, hh.grey)
+        result = self.office.act(m.t, m.p, m.campaign, self.accountability.effort,
+                                 clients.women, clients.providers, births,
+                                 int(hh.registered[births.idx].sum()), hh.grey)
         hh.grey[result.newly_grey] = True
         return result
 
     def _clinics(self, m: Month, office: OfficeMonth) -> int:
         e = m.p.enforcement
         launch = m.campaign and m.t % 12 + 1 == min(e.campaign_months)
-        entries = self.market.end_month(m.p, launch, int(office.cases.sum()) - office.cases_outside,
-                                        office.cases_outside)
+        entries = self.market.end_month(m.p, launch, office.case_providers)
         self.market.decide(m.p)
         return entries
 
@@ -330,15 +367,20 @@ class PopSimModel(mesa.Model):
         hh, rec, p = self.households, self.recorder, self.p
         b = p.behaviour
         risk = selection.county_risk(self.office.recent_cases(b.case_memory_months), False, b)
-        sp = n_need = r = 0.0
+        sp = n_need = r = n = 0.0
         for s in hh.chunks():
-            x = hh.son_pref[s]
+            on = hh.active(s)
+            x = hh.son_pref[s][on]
             sp += float(x.sum(dtype=np.float64))
             n_need += int((x > p.son_preference.threshold).sum())
-            r += float(selection.perceived_risk(hh.law_aware[s], hh.grey[s], risk, b).sum())
-        n = hh.n
+            r += float(selection.perceived_risk(hh.law_aware[s][on], hh.grey[s][on], risk,
+                                                b).sum())
+            n += int(on.sum())
+        n = max(n, 1)
         rec.set("mean_son_preference", sp / n)
         rec.set("share_needing_son", n_need / n)
         rec.set("mean_perceived_risk", r / n)
         rec.set("grey_listed", float(hh.grey.sum()))
         rec.set("clinics_closed", float(self.market.col["blacklisted"].sum()))
+        rec.set("providers", float(self.market.in_county()))
+        rec.census(hh.census(self.t + 1, self.regime))

@@ -16,13 +16,25 @@ import dataclasses
 import numpy as np
 import xarray as xr
 
-from .coords import (AGE_GROUPS, CASE_SOURCES, LOCATIONS, PARITIES, ROUTES, SEXES,
-                     age_group_index, parity_index)
+from .coords import (AGE_GROUPS, CASE_SOURCES, CHILD_AGES, CHILD_GROUPS, CHILDREN, COMPOSITIONS,
+                     LOCATIONS, PARITIES, REGIMES, RESIDENCES, ROUTES, SEXES, age_group_index,
+                     parity_index)
 
-__all__ = ["Recorder", "RECORDED", "DERIVED", "srb"]
+__all__ = ["Recorder", "RECORDED", "DERIVED", "SERVICES", "srb"]
 
+#: What a household paid for: an illegal sex check (ultrasound), an unapproved late termination,
+#: an early (blood) test sent abroad.
+SERVICES = ["sex_check", "late_termination", "early_test"]
 _COORDS = {"parity": PARITIES, "sex": SEXES, "route": ROUTES, "source": list(CASE_SOURCES),
-           "age_group": AGE_GROUPS, "location": LOCATIONS}
+           "age_group": AGE_GROUPS, "location": LOCATIONS, "residence": RESIDENCES,
+           "regime": REGIMES, "composition": COMPOSITIONS, "child_group": CHILD_GROUPS,
+           "children": CHILDREN, "child_age": CHILD_AGES, "service": SERVICES}
+_LONG_NAMES = {"parity": "Birth order", "township": "Township index",
+               "residence": "Hukou residence of the household",
+               "regime": "Local fertility rule of the household",
+               "composition": "Sexes of a woman's first children (census sibship table)",
+               "child_group": "Age group of living children (completed years)",
+               "children": "Children ever born", "child_age": "Age at death (years)"}
 _MALE, _FEMALE = SEXES.index("male"), SEXES.index("female")
 
 #: name: (extra dims, unit, long name, scaled by run.scale)
@@ -32,12 +44,38 @@ RECORDED: dict[str, tuple[tuple[str, ...], str, str, bool]] = {
                         "concealment and misreporting)", True),
     "births_by_township": (("township", "sex"), "births", "Live births (true) by township", True),
     "births_by_age": (("age_group",), "births", "Live births by mother's age group", True),
+    "births_by_residence": (("residence", "parity", "sex"), "births", "Live births (true) by "
+                            "the household's hukou residence, birth order and sex", True),
+    "births_by_regime": (("regime", "sex"), "births", "Live births (true) by the household's "
+                         "local fertility rule", True),
+    "overquota_births": (("sex",), "births", "Live births above the household's local "
+                         "fertility rule (over quota)", True),
+    "hidden_overquota_births": (("sex",), "births", "Over-quota births hidden from "
+                                "registration (not reported, no fee)", True),
+    "maintenance_fees": ((), "yuan", "Social maintenance fees collected on over-quota "
+                         "births", True),
+    "child_deaths": (("child_age", "sex"), "deaths", "Deaths of the women's children aged "
+                     "0-17, by age at death", True),
+    "excess_female_deaths": ((), "deaths", "Deaths of girls from the excess risk of "
+                             "son-preferring households (abandonment, neglect)", True),
+    "sibship_women": (("composition",), "women", "Women aged 21-40 at the year's end whose "
+                      "first children have this sex composition", True),
+    "sibship_another": (("composition",), "women", "Of sibship_women, those with another "
+                        "child after the composition", True),
+    "sibship_next_male": (("composition",), "women", "Of sibship_women, those whose next child "
+                          "after the composition is a boy", True),
+    "living_children": (("child_group", "sex"), "children", "Living children of the women "
+                        "15-49 at the year's end, by age group", True),
+    "women_by_children": (("children",), "women", "Women 15-49 at the year's end by children "
+                          "ever born", True),
+    "women_by_regime": (("regime",), "women", "Women 15-49 at the year's end by local "
+                        "fertility rule", True),
     "women_by_age": (("age_group",), "women", "Women at mid-year by age group", True),
     "sex_determinations": (("route",), "tests", "Prenatal sex determinations obtained", True),
-    "sex_selective_abortions": (("route",), "abortions", "Abortions of fetuses believed "
-                                "female", True),
-    "misclassified_male_abortions": ((), "abortions", "Abortions of male fetuses misclassified "
-                                     "as female", True),
+    "sex_selective_abortions": (("route",), "abortions", "Abortions of fetuses believed to be "
+                                "of the unwanted sex (girls, or boys for daughter-seekers)", True),
+    "misclassified_male_abortions": ((), "abortions", "Abortions of male fetuses by son-seekers "
+                                     "(misclassified as female)", True),
     "illegal_services": (("location",), "services", "Illegal sex determinations and late "
                          "terminations bought, by provider location", True),
     "unmet_searches": ((), "searches", "Seekers who found no willing provider", True),
@@ -72,6 +110,14 @@ RECORDED: dict[str, tuple[tuple[str, ...], str, str, bool]] = {
     "mean_illegal_price": ((), "yuan", "Mean price of an illegal sex determination among "
                            "providers offering (mean over months)", False),
     "effort_multiplier": ((), "x", "Enforcement effort multiplier from accountability", False),
+    "illegal_spending": (("service",), "yuan", "What households paid for illegal services, by "
+                         "service (mean price paid = spending / purchases)", True),
+    "illegal_purchases": (("service",), "purchases", "Illegal services bought, by service",
+                          True),
+    "followups": ((), "pregnancies", "Disappeared registered pregnancies followed up (of any "
+                  "cause)", True),
+    "providers": ((), "providers", "Providers open in the county at year end (underground "
+                  "included, out-of-county excluded)", True),
 }
 
 #: Variables derived from the counts in :meth:`Recorder.to_dataset`: (unit, long name).
@@ -82,6 +128,7 @@ DERIVED = {
     "reported_srb": ("males per 100 females", "Sex ratio at birth as reported"),
     "reported_srb_by_parity": ("males per 100 females", "Reported SRB by birth order"),
     "srb_by_township": ("males per 100 females", "Sex ratio at birth by township (true)"),
+    "child_sex_ratio": ("males per 100 females", "Sex ratio of living children by age group"),
     "tfr": ("children per woman", "Total fertility rate"),
     "missing_female_births": ("births", "Female births missing against the natural SRB "
                               "(males x 100 / natural SRB - females)"),
@@ -166,9 +213,13 @@ class Recorder:
     # what the parts of the model report, in the coordinates of the output
 
     def births(self, parity_before: np.ndarray, male: np.ndarray, shown: np.ndarray,
-               township: np.ndarray, age_months: np.ndarray, incentive_cash: float) -> None:
-        """This month's births: true, reported (``shown``), by township and mother's age group
-        (``age_months``), and the cash paid at girls' births (yuan)."""
+               township: np.ndarray, age_months: np.ndarray, incentive_cash: float,
+               rural: np.ndarray, regime: np.ndarray, overquota: np.ndarray,
+               hidden: np.ndarray, fees: float) -> None:
+        """This month's births: true, reported (``shown``), by township, mother's age group
+        (``age_months``), residence and local rule (index into ``REGIMES``); over-quota births,
+        those ``hidden`` and the maintenance ``fees`` collected (yuan); the cash paid at girls'
+        births (yuan)."""
         if self.year_index < 0:
             return
         parity = parity_index(parity_before)
@@ -177,7 +228,23 @@ class Recorder:
         self.add_at("reported_births", (parity[shown], sex[shown]))
         self.add_at("births_by_township", (township, sex))
         self.add_at("births_by_age", (age_group_index(age_months),))
+        self.add_at("births_by_residence", (rural.astype(np.int64), parity, sex))
+        self.add_at("births_by_regime", (regime, sex))
+        self.add_at("overquota_births", (sex[overquota],))
+        self.add_at("hidden_overquota_births", (sex[hidden],))
+        self.add("maintenance_fees", fees)
         self.add("incentive_payments", incentive_cash)
+
+    def child_deaths(self, age_band: np.ndarray, male: np.ndarray, excess: np.ndarray) -> None:
+        """Children's deaths by age band (index into ``CHILD_AGES``) and sex; ``excess`` marks
+        the girls' excess deaths."""
+        self.add_at("child_deaths", (age_band, np.where(male, _MALE, _FEMALE)))
+        self.add("excess_female_deaths", float(excess.sum()))
+
+    def census(self, counts: dict[str, np.ndarray]) -> None:
+        """The year-end census (sibship table, living children, women by children and rule)."""
+        for name, v in counts.items():
+            self.add(name, v)
 
     def sex_determinations(self, route: str, n: int) -> None:
         v = np.zeros(len(ROUTES))
@@ -196,6 +263,12 @@ class Recorder:
         self.add("illegal_services", np.array([(~out_of_county).sum(), out_of_county.sum()],
                                               dtype=float))
 
+    def illegal_purchases(self, service: str, n: int, spending: float) -> None:
+        """``n`` purchases of ``service`` (one of :data:`SERVICES`) costing ``spending`` yuan."""
+        i = SERVICES.index(service)
+        self.add_at("illegal_purchases", (np.array([i]),), n)
+        self.add_at("illegal_spending", (np.array([i]),), spending)
+
     def clinics(self, entries: int, unmet: float, offering: int, expected_price: float) -> None:
         """The market's month: underground entries, unmet searches, and the providers offering
         and the expected price of an illegal sex determination (means over the 12 months)."""
@@ -212,8 +285,8 @@ class Recorder:
             data[name] = xr.Variable(("year",) + dims, v, {"units": unit, "long_name": long_name})
         ds = xr.Dataset(data, coords={k: v for k, v in coords.items()})
         ds["year"].attrs = {"long_name": "Calendar year", "units": "year"}
-        ds["parity"].attrs = {"long_name": "Birth order"}
-        ds["township"].attrs = {"long_name": "Township index"}
+        for dim, long_name in _LONG_NAMES.items():
+            ds[dim].attrs = {"long_name": long_name}
 
         b, rb = ds["births"], ds["reported_births"]
         ds["total_births"] = b.sum(["parity", "sex"])
@@ -222,6 +295,7 @@ class Recorder:
         ds["reported_srb"] = srb(rb.sum("parity"))
         ds["reported_srb_by_parity"] = srb(rb)
         ds["srb_by_township"] = srb(ds["births_by_township"])
+        ds["child_sex_ratio"] = srb(ds["living_children"])
         with np.errstate(divide="ignore", invalid="ignore"):
             asfr = xr.where(ds["women_by_age"] > 0, ds["births_by_age"] / ds["women_by_age"], 0)
         ds["tfr"] = 5.0 * asfr.sum("age_group")

@@ -1,14 +1,20 @@
-"""Sex selection: the household decisions from motivation to abortion.
+"""Sex selection: the household decisions from motivation to abortion, and the survival of girls.
 
 Each function decides for the households given to it and returns what they decided (indices,
-routes, abortions); the model applies the result to the households and records it. The rules
-follow Kashyap & Villavicencio (2016): a household must be *willing* (motivation: son preference
-x no son yet x fertility squeeze, Guilmoto 2009), *able* (access to the technology and money to
-pay) and *ready* (the choice is acceptable given cost, risk and rewards).
+routes, abortions, deaths); the model applies the result to the households and records it. The
+rules follow Kashyap & Villavicencio (2016): a household must be *willing* (motivation: son
+preference x no living son yet x fertility squeeze, Guilmoto 2009), *able* (access to the
+technology and money to pay) and *ready* (the choice is acceptable given cost, risk and rewards).
 
-* **Motivation** (:func:`motivation`) in [0, 1]: son preference x no son yet x squeeze, the
-  squeeze ``squeeze_decay ** (further births still possible after this one)``, strongest when
-  this birth is the last one the policy or the family plan allows.
+* **Motivation** (:func:`motivation`) in [0, 1]: for a household without a living son, son
+  preference x squeeze; for one with sons and no daughter that has two sons or has this child
+  beyond her desired size (for the daughter), ``son_preference.daughter_preference`` x
+  squeeze, and it selects against a boy. The squeeze is ``squeeze_decay ** r``, ``r`` the
+  further births still possible after this one within both her prepared births
+  (:meth:`~popsim.model.households.Households.prepared`: her desired size, plus the extra births
+  a son-seeker is ready for) and her local limit: strongest at the birth that would complete her
+  family, with or without a limit. A first pregnancy is rarely tested
+  (``behaviour.first_birth_reluctance``).
 * **Perceived risk** (:func:`county_risk`, :func:`perceived_risk`, :func:`late_risk`): what a
   household aware of the law fears from the cases publicised in the last months and from
   campaigns; grey-listed women fear more; an unapproved late termination of a registered
@@ -19,9 +25,14 @@ pay) and *ready* (the choice is acceptable given cost, risk and rewards).
   termination); the route is a binary logit between them (McFadden 1978).
 * **Provider search** (:func:`find_providers`, month 4): ultrasound seekers look for a willing
   provider in reach (:meth:`popsim.model.clinics.Market.search`).
-* **Abortion** (:func:`abortion_decision`) of a fetus believed female: a logit in motivation,
-  price / income, perceived risk and the incentive pull
-  (:meth:`popsim.model.incentives.Eligibility.pull`).
+* **Abortion** (:func:`abortion_decision`) of a fetus believed to be of the unwanted sex: a
+  logit in motivation, price / income, perceived risk and the incentive pull
+  (:meth:`popsim.model.incentives.Eligibility.pull`, felt by son-seekers).
+* **Survival** (:func:`infant_deaths` at birth, :func:`child_deaths` each January): natural
+  infant and child mortality (boys' higher), and an excess risk for girls in son-preferring
+  households (abandonment and neglect, 溺弃女婴): ``behaviour.girl_neglect`` x son preference,
+  lower if she has a living brother, higher in poorer households, deterred by the perceived risk
+  of being caught (propaganda spreads awareness of the law, cases raise the risk).
 """
 
 from __future__ import annotations
@@ -29,22 +40,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit
 
 from ..scenario.year import BehaviourValues, TechnologyValues, YearValues
+from .children import MAX_CHILDREN, bit
 from .clinics import Market
-from .households import ROUTE_ULTRASOUND, Households
+from .households import ROUTE_ULTRASOUND, Births, Households
 from .incentives import Eligibility
 from .streams import Streams
 
-__all__ = ["Month", "Seeking", "Clients", "LateAbortions", "sigmoid", "county_risk",
+__all__ = ["Month", "Seeking", "Clients", "LateAbortions", "Deaths", "sigmoid", "county_risk",
            "perceived_risk", "late_risk", "access", "motivation", "abortion_decision", "seek",
-           "find_providers", "late_abortions"]
+           "find_providers", "late_abortions", "girls_excess_risk", "infant_deaths",
+           "child_deaths"]
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    """The logistic function, without overflow for large negative logits (tiny incomes make
+    price/income terms huge); scipy's expit is exact at both ends."""
+    return expit(x)
 
 
 @dataclass(frozen=True)
@@ -53,8 +69,9 @@ class Month:
 
     t: int
     p: YearValues
-    #: births allowed by this year's fertility policy (see ``POLICY_LIMITS``)
-    limits: tuple[int, int, int]
+    #: this year's national fertility-policy regime (each household's local rule follows from
+    #: it: :mod:`popsim.model.fertility_policy`)
+    regime: str
     eligibility: Eligibility
     campaign: bool
     #: the perceived risk of a household aware of the law (:func:`county_risk`)
@@ -71,6 +88,8 @@ class Seeking:
     ultrasound: np.ndarray
     early: np.ndarray
     aborted: np.ndarray
+    #: abortions of a boy by a household seeking a son (a misread test)
+    misclassified: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,6 +113,20 @@ class LateAbortions:
     out_of_county: np.ndarray
     illegal: bool
     signal: np.ndarray
+    #: abortions of a boy by a household seeking a son (a misread scan)
+    misclassified: int = 0
+
+
+@dataclass(frozen=True)
+class Deaths:
+    """Children who died: their mothers, their slot in the mothers' children, their sex, their
+    age band (index into ``coords.CHILD_AGES``) and whether the death is the girls' excess."""
+
+    mothers: np.ndarray
+    slots: np.ndarray
+    male: np.ndarray
+    age_band: np.ndarray
+    excess: np.ndarray
 
 
 # --------------------------------------------------------------------------------------------
@@ -132,24 +165,43 @@ def access(hh: Households, idx: np.ndarray, t: int, tech: TechnologyValues) -> n
     return sigmoid(tech.access_rate * when)
 
 
-def motivation(hh: Households, idx: np.ndarray, t: int, p: YearValues,
-               limits: tuple[int, int, int], eligibility: Eligibility) -> np.ndarray:
-    """Son preference x no son yet x fertility squeeze, in [0, 1]."""
+def wants_son(hh: Households, idx: np.ndarray) -> np.ndarray:
+    """Households whose selection is against a girl (no living son); the others with a
+    motivation select against a boy."""
+    return hh.sons[idx] == 0
+
+
+def motivation(hh: Households, idx: np.ndarray, t: int, p: YearValues, regime: str,
+               eligibility: Eligibility) -> np.ndarray:
+    """Motivation to select the sex of this pregnancy, in [0, 1]: son preference without a
+    living son, or ``daughter_preference`` for a daughter-seeker with only sons; times the
+    fertility squeeze (see the module docstring)."""
     parity_after = hh.parity[idx].astype(np.int64) + 1
-    most = np.minimum(hh.limit(idx, limits, if_girl=True), p.fertility.son_seeking_max_parity)
-    needs = hh.son_pref[idx] > p.son_preference.threshold
-    most = np.where(needs, most, np.minimum(most, hh.desired[idx]))
-    remaining = np.maximum(most - parity_after, 0)
+    son = wants_son(hh, idx)
+    # a household with sons and no daughter selects against a boy once it has two sons, or at a
+    # birth beyond its desired size (one it has for the daughter); a second child after one son
+    # is wanted whatever its sex
+    daughter = (~son & (hh.daughters[idx] == 0)
+                & ((hh.sons[idx] >= 2) | (hh.parity[idx] >= hh.desired[idx])))
+    ready = np.where(son, hh.prepared(idx, p), hh.desired[idx]).astype(np.int64)
+    # births still possible after this one within both her plan and her local rule; an
+    # over-quota birth is not counted on (it is decided later, against the fee)
+    remaining = np.maximum(np.minimum(ready, hh.limit(idx, regime, if_girl=True))
+                           - parity_after, 0)
     remaining = np.where(hh.pledged(idx, t, p, eligibility) & (parity_after == 1), 0, remaining)
     squeeze = p.behaviour.squeeze_decay ** remaining
-    return hh.son_pref[idx] * squeeze * (hh.sons[idx] == 0)
+    strength = np.where(son, hh.son_pref[idx],
+                        np.where(daughter, p.son_preference.daughter_preference, 0.0))
+    return strength * squeeze
 
 
 def abortion_decision(hh: Households, streams: Streams, idx: np.ndarray, m: Month,
                       motivation: np.ndarray, income: np.ndarray, price, risk) -> np.ndarray:
-    """Who aborts a fetus believed female, at ``price`` (yuan) and perceived ``risk``."""
+    """Who aborts a fetus believed to be of the unwanted sex, at ``price`` (yuan) and perceived
+    ``risk``; the incentive pull (the value of keeping a daughter) is felt by son-seekers."""
     b = m.p.behaviour
     pull = m.eligibility.pull(hh.inc_aware[idx], hh.age_years(idx, m.t), income)
+    pull = np.where(wants_son(hh, idx), pull, 0.0)
     logit = (b.abort_intercept + b.abort_motivation * motivation
              - b.cost_weight * price / income
              - b.risk_weight * risk
@@ -167,7 +219,7 @@ def seek(hh: Households, streams: Streams, m: Month) -> Seeking:
     t, p = m.t, m.p
     b, tech, mk = p.behaviour, p.technology, p.market
     idx = hh.pregnant_since(t, 2)
-    mot = motivation(hh, idx, t, p, m.limits, m.eligibility)
+    mot = motivation(hh, idx, t, p, m.regime, m.eligibility)
     idx, mot = idx[mot > 0], mot[mot > 0]
     if idx.size == 0:
         return Seeking(_EMPTY, _EMPTY, _EMPTY)
@@ -184,16 +236,23 @@ def seek(hh: Households, streams: Streams, m: Month) -> Seeking:
     u_early = -b.cost_weight * (tech.early_test_price + girl * mk.legal_abortion_price) / income
     has_early = streams.uniform("early_access", t, idx) < tech.early_test_access
     u_best = np.where(has_early, np.logaddexp(u_us, u_early), u_us)
-    logit = b.seek_intercept + b.seek_motivation * mot + u_best
+    logit = (b.seek_intercept + b.seek_motivation * mot + u_best
+             - b.first_birth_reluctance * (hh.parity[idx] == 0))
     seeks = streams.uniform("seek", t, idx) < access(hh, idx, t, tech) * sigmoid(logit)
     early = seeks & has_early & (streams.uniform("early_choice", t, idx)
                                  < sigmoid(u_early - u_us))
     idx, mot, income, early = idx[seeks], mot[seeks], income[seeks], early[seeks]
     e_idx = idx[early]
-    female = hh.test(e_idx, t, tech.early_test_accuracy)
-    aborts = female & abortion_decision(hh, streams, e_idx, m, mot[early], income[early],
-                                        mk.legal_abortion_price, 0.0)
-    return Seeking(ultrasound=idx[~early], early=e_idx, aborted=e_idx[aborts])
+    unwanted = hh.test(e_idx, t, tech.early_test_accuracy) == wants_son(hh, e_idx)
+    aborts = unwanted & abortion_decision(hh, streams, e_idx, m, mot[early], income[early],
+                                          mk.legal_abortion_price, 0.0)
+    return Seeking(ultrasound=idx[~early], early=e_idx, aborted=e_idx[aborts],
+                   misclassified=_misclassified(hh, e_idx[aborts]))
+
+
+def _misclassified(hh: Households, aborted: np.ndarray) -> int:
+    """Aborted boys of son-seekers (a test misread as a girl)."""
+    return int((hh.fetus_male[aborted] & wants_son(hh, aborted)).sum())
 
 
 def find_providers(hh: Households, market: Market, streams: Streams, m: Month) -> Clients:
@@ -219,10 +278,11 @@ def late_abortions(hh: Households, market: Market, streams: Streams, m: Month,
     fetus is believed female (at the provider's late price where approval is required)."""
     t, p = m.t, m.p
     b = p.behaviour
-    female = hh.test(clients.women, t, p.technology.accuracy)
-    idx, prov = clients.women[female], clients.providers[female]
-    out = clients.out_of_county[female]
-    mot = motivation(hh, idx, t, p, m.limits, m.eligibility)
+    unwanted = (hh.test(clients.women, t, p.technology.accuracy)
+                == wants_son(hh, clients.women))
+    idx, prov = clients.women[unwanted], clients.providers[unwanted]
+    out = clients.out_of_county[unwanted]
+    mot = motivation(hh, idx, t, p, m.regime, m.eligibility)
     income = hh.income(idx, p)
     illegal = bool(p.registration.approval_required)
     if illegal:
@@ -234,4 +294,71 @@ def late_abortions(hh: Households, market: Market, streams: Streams, m: Month,
         risk = 0.0
     aborts = abortion_decision(hh, streams, idx, m, mot, income, price, risk)
     idx, prov, out = idx[aborts], prov[aborts], out[aborts]
-    return LateAbortions(idx, prov, out, illegal, hh.registered[idx] & illegal)
+    return LateAbortions(idx, prov, out, illegal, hh.registered[idx] & illegal,
+                         _misclassified(hh, idx))
+
+
+# --------------------------------------------------------------------------------------------
+# survival of children: natural mortality and the excess risk of girls
+
+
+def girls_excess_risk(hh: Households, idx: np.ndarray, has_son: np.ndarray, p: YearValues,
+                      county: float) -> np.ndarray:
+    """Excess infant death risk of a girl of household ``idx`` (abandonment, neglect):
+    ``girl_neglect`` x son preference x (``neglect_with_son`` if she has a living brother) x
+    the household's relative poverty (mean income / its income, at most 3) x (1 - perceived
+    risk of being caught)."""
+    b = p.behaviour
+    risk = perceived_risk(hh.law_aware[idx], hh.grey[idx], county, b)
+    poverty = np.minimum(1.0 / hh.income_mult[idx], 3.0)
+    brother = np.where(has_son, b.neglect_with_son, 1.0)
+    return b.girl_neglect * hh.son_pref[idx] * brother * poverty * (1.0 - risk)
+
+
+def _die(u: np.ndarray, natural: np.ndarray, excess: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Deaths from one draw: natural if ``u < natural``, excess if just above it."""
+    return u < natural + excess, u >= natural
+
+
+def infant_deaths(hh: Households, streams: Streams, births: Births, m: Month) -> Deaths:
+    """Which of this month's newborns die in infancy (drawn at birth: infant deaths come
+    mostly in the first weeks)."""
+    p = m.p
+    pop = p.population
+    natural = pop.infant_mortality * np.where(births.male, pop.male_mortality_ratio, 1.0)
+    excess = np.where(births.male, 0.0, girls_excess_risk(hh, births.idx, births.sons_before > 0,
+                                                          p, m.county_risk))
+    dies, is_excess = _die(streams.uniform("infant_death", m.t, births.idx), natural, excess)
+    dies &= births.parity_before < MAX_CHILDREN
+    return Deaths(births.idx[dies], births.parity_before[dies].astype(np.int64),
+                  births.male[dies], np.zeros(int(dies.sum()), dtype=np.int64),
+                  is_excess[dies] & ~births.male[dies])
+
+
+def child_deaths(hh: Households, streams: Streams, idx: np.ndarray, t: int, p: YearValues,
+                 county: float) -> Deaths:
+    """Which living children aged 1-17 of the mothers ``idx`` die in the coming year (drawn in
+    January): at 1-4 ``mortality_1_4`` x infant mortality (and x the girls' excess risk), at
+    5-17 ``mortality_5_17`` x infant mortality; boys x ``male_mortality_ratio``."""
+    pop = p.population
+    out = []
+    for k in range(MAX_CHILDREN):
+        has = hh.parity[idx] > k
+        if not has.any():
+            break
+        i = idx[has & ~bit(hh.child_dead[idx], k)]
+        age = t - hh.child_born[i, k].astype(np.int64)
+        young, older = (age >= 12) & (age < 60), (age >= 60) & (age < 18 * 12)
+        i, young, older = i[young | older], young[young | older], older[young | older]
+        male = bit(hh.child_male[i], k)
+        level = pop.infant_mortality * np.where(young, pop.mortality_1_4, pop.mortality_5_17)
+        natural = level * np.where(male, pop.male_mortality_ratio, 1.0)
+        excess = np.where(young & ~male, pop.mortality_1_4
+                          * girls_excess_risk(hh, i, hh.sons[i] > 0, p, county), 0.0)
+        dies, is_excess = _die(streams.uniform(f"child_death_{k}", t, i), natural, excess)
+        out.append((i[dies], np.full(int(dies.sum()), k), male[dies],
+                    np.where(young[dies], 1, 2), is_excess[dies] & ~male[dies]))
+    if not out:
+        e = np.zeros(0, dtype=np.int64)
+        return Deaths(e, e, e.astype(bool), e, e.astype(bool))
+    return Deaths(*(np.concatenate(parts) for parts in zip(*out)))

@@ -1,10 +1,14 @@
 """Figures of a sweep: an outcome over one parameter with replicate bands, or a heatmap over two.
 
-The outcome is one value per run (see :func:`popsim.sensitivity.outcome`: a variable in one year,
-other dimensions pinned). Over one parameter the line is the mean over replicates and the band
-their range (min to max): with common random numbers the band shows seed noise, and a trend that
-leaves the band is not noise. Over two grid parameters each cell is the replicate mean. Sampled
-designs (lhs, sobol) have no grid: they are drawn as scatters of design points.
+The outcome is one value per run (see :func:`popsim.experiments.sensitivity.outcome`: a variable
+in one year, other dimensions pinned). Over one parameter the line is the mean over replicates
+and the band their range (min to max): with common random numbers the band shows seed noise, and
+a trend that leaves the band is not noise. Over two grid parameters each cell gives the replicate
+mean and standard deviation; cells whose paired difference from the reference cell (the first
+value of both parameters) is within replicate noise (a 95% paired t interval that includes zero)
+are hatched, and the colour scale spans at least four standard errors of a cell mean, so that
+noise alone never fills the palette. Sampled designs have no grid: they are drawn as scatters of
+design points. :func:`robustness_figure` draws the regret of lever packages.
 
 Grid parameters not on an axis are averaged over unless pinned with ``select``; with exactly one
 such parameter of a few values, the line plot draws one line per value instead.
@@ -26,7 +30,7 @@ from ..experiments.sensitivity import outcome
 from ..experiments.sweep import swept_parameters
 from ..experiments.sweep_spec import RUN_DIM, SpecError
 
-__all__ = ["sweep_figure", "save_sweep_figure"]
+__all__ = ["sweep_figure", "save_sweep_figure", "robustness_figure"]
 
 _MAX_LINES = 8
 
@@ -43,7 +47,7 @@ def _label(da: xr.DataArray, name: str | None = None) -> str:
     """An axis label: the name (or long name) with its unit, if it has one."""
     unit = da.attrs.get("units", "")
     text = name or da.attrs.get("long_name", da.name)
-    return f"{text} ({unit})" if unit not in ("", "-") else str(text)
+    return f"{text} ({unit})" if unit not in ("", "-", "1") else str(text)
 
 
 def _check_param(ds: xr.Dataset, name: str | None, option: str) -> None:
@@ -86,26 +90,67 @@ def _line(ax, ds: xr.Dataset, y: xr.DataArray, x: str, free: list[str]) -> str:
     return note
 
 
+def _ticks(values: np.ndarray) -> list[str]:
+    return [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
+
+
+def _cell_noise(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From cells (y, x, replicate): the replicate sd of each cell, the standard error of each
+    cell mean, and whether each cell's paired difference from cell (0, 0) is within noise."""
+    reps = cells.shape[-1]
+    if reps < 2:
+        nan = np.full(cells.shape[:2], np.nan)
+        return nan, nan, np.zeros(cells.shape[:2], bool)
+    from scipy import stats
+
+    sd = cells.std(axis=-1, ddof=1)
+    diff = cells - cells[:1, :1]
+    half = stats.t.ppf(0.975, reps - 1) * diff.std(axis=-1, ddof=1) / np.sqrt(reps)
+    within = np.abs(diff.mean(axis=-1)) <= half
+    within[0, 0] = False
+    return sd, sd / np.sqrt(reps), within
+
+
 def _heatmap(fig: Figure, ax, ds: xr.Dataset, y: xr.DataArray, x: str, yname: str,
              free: list[str]) -> str:
+    from matplotlib.patches import Rectangle
+
     others = [p for p in free if p not in (x, yname)]
-    m = y.mean(["replicate"] + others, keep_attrs=True).transpose(yname, x)
+    cells = y.mean(others, keep_attrs=True).transpose(yname, x, "replicate")
+    m = cells.mean("replicate", keep_attrs=True)
+    sd, se, within = _cell_noise(np.asarray(cells.values, dtype=float))
+    lo, hi = float(np.nanmin(m.values)), float(np.nanmax(m.values))
+    need = 4 * float(np.nanmedian(se)) if np.isfinite(se).any() else 0.0
+    if hi - lo < need:  # noise alone must not fill the palette
+        mid = (hi + lo) / 2
+        lo, hi = mid - need / 2, mid + need / 2
     mesh = ax.pcolormesh(np.arange(m.sizes[x] + 1) - 0.5, np.arange(m.sizes[yname] + 1) - 0.5,
-                         m.values, cmap="viridis", shading="flat")
-    ax.set_xticks(np.arange(m.sizes[x]), [f"{v:g}" if isinstance(v, float) else str(v)
-                                          for v in m[x].values])
-    ax.set_yticks(np.arange(m.sizes[yname]), [f"{v:g}" if isinstance(v, float) else str(v)
-                                              for v in m[yname].values])
+                         m.values, cmap="viridis", shading="flat", vmin=lo, vmax=hi)
+    ax.set_xticks(np.arange(m.sizes[x]), _ticks(m[x].values))
+    ax.set_yticks(np.arange(m.sizes[yname]), _ticks(m[yname].values))
+    for i, j in zip(*np.nonzero(within)):
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///",
+                               edgecolor="0.85", lw=0))
+    ax.add_patch(Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="red", lw=2))
     if m.size <= 100:
-        lo, hi = np.nanmin(m.values), np.nanmax(m.values)
         for (i, j), v in np.ndenumerate(m.values):
             light = hi > lo and (v - lo) / (hi - lo) < 0.5
-            ax.text(j, i, f"{v:.4g}", ha="center", va="center", fontsize=8,
+            text = f"{v:.4g}" + (f"\n+-{sd[i, j]:.2g}" if np.isfinite(sd[i, j]) else "") + \
+                ("\nref" if (i, j) == (0, 0) else "")
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
                     color="white" if light else "black")
     ax.set_xlabel(_label(ds[x], x))
     ax.set_ylabel(_label(ds[yname], yname))
     fig.colorbar(mesh, ax=ax, label=f"{_label(y)}, replicate mean")
-    return f"; averaged over {', '.join(others)}" if others else ""
+    reps = cells.sizes["replicate"]
+    if reps < 2:
+        note = "; 1 replicate: noise unknown"
+    else:
+        note = (f"; cells: mean +- sd of {reps} replicates; hatched: difference from the "
+                f"red reference cell within noise (95% paired interval)")
+        if within.sum() == within.size - 1:
+            note += "; EVERY cell is within noise of the reference"
+    return note + (f"; averaged over {', '.join(others)}" if others else "")
 
 
 def _scatter(fig: Figure, ax, ds: xr.Dataset, y: xr.DataArray, x: str, yname: str | None) -> None:
@@ -170,3 +215,31 @@ def sweep_figure(ds: xr.Dataset, variable: str = "srb", x: str | None = None,
 def save_sweep_figure(ds: xr.Dataset, dest: str | Path, **kwargs: Any) -> Path:
     """Write :func:`sweep_figure` as a PNG, atomically."""
     return save_figure(sweep_figure(ds, **kwargs), dest)
+
+
+def robustness_figure(result: xr.Dataset) -> Figure:
+    """Lever packages (from :func:`popsim.experiments.robustness.robustness`): the share of
+    context samples in which each is best, and its regret in every context sample."""
+    names = [str(p) for p in result["package"].values]
+    order = list(np.lexsort((result["mean_regret"].values, result["max_regret"].values)))[::-1]
+    fig = Figure(figsize=(10, 1.6 + 0.5 * len(names)), layout="constrained")
+    left, right = fig.subplots(1, 2, sharey=True, width_ratios=[1, 2])
+    pos = np.arange(len(names))
+    left.barh(pos, result["share_best"].values[order], color="#1b9e77")
+    left.set_xlim(0, 1)
+    left.set_yticks(pos, [names[i] for i in order])
+    left.set_xlabel("share of context samples where best")
+    regret = result["regret"].values
+    right.boxplot([regret[i] for i in order], positions=pos, orientation="horizontal",
+                  widths=0.5, manage_ticks=False)
+    jitter = np.random.default_rng(0).uniform(-0.15, 0.15, regret.shape[1])  # fixed, no state
+    for k, i in enumerate(order):
+        right.plot(regret[i], k + jitter, "o", ms=3, alpha=0.4, color="#d95f02")
+    unit = result["regret"].attrs.get("units", "")
+    right.set_xlabel(f"regret ({unit})" if unit else "regret")
+    for ax in (left, right):
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(textwrap.fill(f"Lever packages: {result.attrs['outcome']}, "
+                               f"{result.attrs['rule']}; {result.attrs['contexts']} context "
+                               f"samples", 100), fontsize=10)
+    return fig

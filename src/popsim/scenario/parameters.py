@@ -4,11 +4,13 @@ Each field carries its default, unit, bounds, a one-line meaning and the source 
 The CLI help (``popsim params``), ``popsim show``, the README's scenario reference, the app's
 controls and the dataset attrs are all generated from these declarations; nothing else in the
 package repeats a default or a bound.
+The supply side and the county office (``[market]``, ``[enforcement]``, ``[registration]``) are
+declared in :mod:`popsim.scenario.market_parameters` and listed here in their place.
 
 A scenario has *context* sections (who lives in the county, how they behave, what technology and
 prices they face) and *lever* sections (what the county government does). The schema defaults
-are the ``county`` scenario: a county of 16 townships with the four measures at the intensity its
-work reports describe.
+are a county of 16 townships with the four measures at the intensity its work reports describe
+(the 2010s); the ``county`` scenario (``library/county.toml``) adds their history as schedules.
 
 Fields declared ``fixed=True`` are constants of the model's rules (a share, a cap, a span of
 months) rather than levers or calibrated behaviour; they sit in the section whose rule uses them,
@@ -22,7 +24,8 @@ from typing import Any, ClassVar, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .schema import Flag, Num, P, ParamSpec, Schedule, Section, check_name, parse_value
+from .market_parameters import Enforcement, Market, Registration
+from .schema import Num, P, ParamSpec, Schedule, Section, check_name, parse_value
 
 __all__ = ["Scenario", "SECTIONS", "iter_params", "param_spec", "parse_param"]
 
@@ -52,10 +55,17 @@ class RunSettings(Section):
 
 class Population(Section):
     title: ClassVar[str] = "Population"
-    townships: int = P(16, "townships", "Number of townships in the county", 1, 500,
+    townships: int = P(16, "townships", "Number of townships in the county (in the real "
+                       "population: a run with run.scale k simulates townships / k of them)", 1,
+                       1_000_000,
                        source="county work report: 16 townships")
-    rural_share: float = P(0.7, "fraction", "Share of households with rural hukou", 0, 1,
-                           schedule=False, source="assumed for an agricultural county")
+    rural_share: Num = P(0.7, "fraction", "Share of women entering at 15 with rural hukou (a "
+                         "schedule over entry years: urbanisation)", 0, 1,
+                         source="assumed for an agricultural county")
+    cohort_size: Num = P(1.0, "relative", "Size of the cohort entering at 15 relative to the "
+                         "largest: the share of entry slots filled (run.households women when "
+                         "every cohort is 1)", 0, 1, source="assumed constant for the county; "
+                         "national: births by year of birth 15 years earlier (NBS)")
     migrant_share_rural: float = P(0.5, "fraction", "Share of rural households working away "
                                    "from the county", 0, 1, schedule=False,
                                    source="county report: about half of rural adults work away")
@@ -69,13 +79,35 @@ class Population(Section):
                                 20, source="NBS urban/rural income ratio, 2000-2010: 2.8-3.3")
     income_sigma: float = P(0.6, "log units", "Spread of household income (sd of log income)",
                             0, 3, schedule=False, source="assumed")
+    infant_mortality: Num = P([[1965, 0.07], [1980, 0.035], [1990, 0.028], [2000, 0.02],
+                               [2010, 0.011], [2020, 0.005]], "per birth", "Natural infant "
+                              "mortality of girls (deaths before age 1 per live birth, without "
+                              "excess female risk); boys' is male_mortality_ratio times it", 0,
+                              0.5, source="China IMR ~33 (1990), 28 (2000), 13 (2010), 5.4 "
+                              "(2020) per 1,000 (NBS, MOH), girls' natural share below it")
+    male_mortality_ratio: float = P(1.2, "ratio", "Natural mortality of boys relative to girls "
+                                    "at ages 0-17", 0.5, 3, fixed=True,
+                                    source="Waldron 1998: male/female infant mortality 1.1-1.3")
+    mortality_1_4: float = P(0.08, "x infant mortality", "Yearly death risk at ages 1-4 "
+                             "relative to infant mortality (also scales girls' excess risk)",
+                             0, 1, fixed=True, source="under-5 mortality ~1.3 x IMR")
+    mortality_5_17: float = P(0.01, "x infant mortality", "Yearly death risk at ages 5-17 "
+                              "relative to infant mortality", 0, 1, fixed=True,
+                              source="assumed: ~0.3-0.5 per 1,000 a year")
 
 
 class Fertility(Section):
     title: ClassVar[str] = "Fertility"
     desired_children: Num = P([[1965, 3.5], [1980, 2.2], [1995, 1.7], [2010, 1.5]], "children",
-                              "Mean desired number of children of new cohorts", 1, 8,
+                              "Mean desired number of children (the year's level: every woman's "
+                              "desired size follows it, keeping her rank)", 1, 8,
                               source="ideal family size surveys, China 1980s-2000s (~1.7-2.0)")
+    desired_spread: float = P(0.5, "fraction", "Share of women whose desired family size is "
+                              "spread as 1 + Poisson(desired - 1); the others desire the whole "
+                              "numbers next to the mean (most say two)", 0, 1, schedule=False,
+                              source="calibrated: ideal family sizes cluster at two (Korea "
+                              "1990, Kashyap & Villavicencio 2016); a minority wants three or more "
+                              "(China 2000 sibship table)")
     rural_extra_children: float = P(0.3, "children", "Extra desired children of rural households",
                                     0, 3, schedule=False, source="assumed")
     union_age: float = P(23.0, "years", "Mean age at which a woman starts childbearing (union)",
@@ -93,12 +125,24 @@ class Fertility(Section):
                                  "falls to her parity) unless she still needs a son", 0, 1,
                                  schedule=False, source="intentions adapt to constraints; "
                                  "calibrated to the 2016 two-child response")
+    son_adaptation: float = P(0.15, "per year", "Chance a year that a woman held back by the "
+                              "policy while she needs a son gives up the son (for good)", 0, 1,
+                              schedule=False, source="assumed: son-seekers persist longer "
+                              "than desire_adaptation; it bounds the stock of women waiting "
+                              "for a relaxation (the 2016 response)")
     policy_response_months: float = P(36.0, "months", "Months over which couples who may have "
                                       "another child after a relaxation of the policy start "
                                       "trying (uniformly spread)", 0, 240, schedule=False,
                                       source="calibrated to the 2016-2018 birth response")
     son_seeking_max_parity: int = P(4, "children", "Highest parity at which a household without "
                                     "a son still tries for one", 1, 12, source="assumed")
+    son_seeking_extra: float = P(1.0, "children", "Births beyond her desired size that a "
+                                 "household needing a son is ready to have before it selects: "
+                                 "the squeeze is full at the last of them (each household: the "
+                                 "floor or the ceiling, fixed per woman)", 0, 8,
+                                 schedule=False, source="Kashyap & Villavicencio 2016 (ready); "
+                                 "calibrated on a Korea-like context: third births selected "
+                                 "when two children are desired")
     union_age_sd: float = P(2.5, "years", "Spread (sd) of a woman's age at union around "
                             "fertility.union_age", 0, 10, fixed=True, source="assumed")
     union_age_max: float = P(40.0, "years", "Latest age at union (later draws are set to it)", 15,
@@ -126,6 +170,13 @@ class SonPreference(Section):
                              "preference (modernisation)", 0, 0.5, source="assumed")
     peer_influence: float = P(0.02, "per year", "Yearly pull of son preference toward the "
                               "township mean", 0, 1, schedule=False, source="assumed")
+    daughter_preference: float = P(0.75, "index 0-1", "Wish for a daughter of a household with "
+                                   "no daughter and two sons (or one, at a birth beyond its "
+                                   "desired size): its motivation to select against a boy, "
+                                   "times the squeeze (0: off)", 0, 1,
+                                   schedule=False, source="calibrated to Ebenstein 2010 Table 1: "
+                                   "fraction male after two boys 0.39 (2000), 0.43 (1990), "
+                                   "after one boy 0.50")
 
 
 class Technology(Section):
@@ -154,6 +205,11 @@ class Behaviour(Section):
                               "motivation", -20, 20, schedule=False, source="calibrated")
     seek_motivation: float = P(8.0, "logit per unit", "Effect of motivation (son preference x "
                                "squeeze) on seeking", 0, 50, schedule=False, source="calibrated")
+    first_birth_reluctance: float = P(2.0, "logit", "Lower log-odds of seeking sex "
+                                      "determination in a first pregnancy (fear of infertility, "
+                                      "proof of fertility)", 0, 20, schedule=False,
+                                      source="calibrated to first-birth SRB 107.1 (2000 census) "
+                                      "under one-child rules; Korea 1990 ~108")
     abort_intercept: float = P(-4.0, "logit", "Log-odds of aborting a fetus believed female at "
                                "zero motivation", -20, 20, schedule=False, source="calibrated")
     abort_motivation: float = P(9.0, "logit per unit", "Effect of motivation on aborting", 0,
@@ -187,6 +243,32 @@ class Behaviour(Section):
                          source="assumed")
     concealment: Num = P(0.02, "probability", "Chance that a female birth goes unreported", 0, 1,
                          source="assumed; under-registration of girls in censuses")
+    overquota_concealment: Num = P(0.3, "probability", "Chance that an over-quota birth is "
+                                   "hidden from registration (the fee is then not collected)",
+                                   0, 1, source="assumed; over-quota births are male-biased, so "
+                                   "hiding them can put the reported SRB below the true one "
+                                   "(2000 census: 116.9 reported, 119.9 adjusted)")
+    overquota_intercept: float = P(0.5, "logit", "Log-odds a year that a household wanting "
+                                   "another child has it over its local rule, at no fee", -20,
+                                   20, schedule=False, source="calibrated to P(another | one "
+                                   "boy) 0.35 (2000), 0.54 (1990) (Ebenstein 2010 Table 1)")
+    overquota_son: float = P(1.5, "logit", "Extra log-odds of an over-quota birth for a "
+                             "household that needs a son", 0, 20, schedule=False,
+                             source="calibrated to P(another | two girls) 0.46 (2000)")
+    overquota_rural: float = P(0.5, "logit", "Extra log-odds of an over-quota birth for a rural "
+                               "household (laxer local enforcement)", -10, 10, schedule=False,
+                               source="assumed; rural over-quota births more common (Gu et al. "
+                               "2007)")
+    girl_neglect: Num = P([[1980, 0.06], [2000, 0.04], [2010, 0.015], [2020, 0.005]],
+                          "per birth", "Excess infant death risk of a girl (abandonment, "
+                          "neglect) in a household of son preference 1 without a living son; "
+                          "ages 1-4 take population.mortality_1_4 of it a year", 0, 0.5,
+                          source="calibrated to the Shaanxi county's child sex ratios "
+                          "(county_reports.csv); falls with development (assumed)")
+    neglect_with_son: float = P(0.3, "ratio", "Girls' excess risk in a household that has a "
+                                "living son, relative to one without", 0, 1, fixed=True,
+                                source="assumed: neglect concentrates on girls "
+                                "without brothers")
     natural_srb: float = P(106.0, "males per 100 females", "Sex ratio at birth without "
                            "selection", 100, 110, schedule=False,
                            source="Chao et al. 2019 (PNAS): East Asia 106.3")
@@ -197,71 +279,6 @@ class Behaviour(Section):
     case_memory_months: int = P(12, "months", "Months over which publicised cases count in the "
                                 "perceived risk of households", 1, 120, fixed=True,
                                 source="assumed: a year of news")
-
-
-class Market(Section):
-    title: ClassVar[str] = "Clinics and prices"
-    county_hospitals: int = P(3, "clinics", "County hospitals", 0, 100,
-                              source="county report: 3 county-level hospitals")
-    township_centres_per_township: int = P(1, "clinics", "Township health centres per township",
-                                           0, 20, source="county report: 16 centres")
-    private_clinics: int = P(111, "clinics", "Private clinics", 0, 5000,
-                             source="county special check: 111 private clinics")
-    pharmacies: int = P(76, "clinics", "Pharmacies (abortion drugs, early terminations only)",
-                        0, 5000, source="county special check: 4 wholesale + 72 retail")
-    out_of_county: int = P(20, "clinics", "Providers outside the county reachable by migrants "
-                           "and travellers", 0, 5000, source="assumed")
-    private_ultrasound_share: float = P(0.4, "fraction", "Share of private clinics with an "
-                                        "ultrasound machine", 0, 1, schedule=False,
-                                        source="assumed")
-    capacity: float = P(30.0, "clients per month", "Illegal services a provider can sell in a "
-                        "month", 1, 10000, schedule=False, source="assumed")
-    sd_price: Num = P(300.0, "yuan", "Price of an illegal sex determination at no risk", 0, 1e6,
-                      source="40 (2003), 90-100 (2005), 800-1,200 (2013) yuan")
-    late_abortion_price: Num = P(1500.0, "yuan", "Price of an unapproved late termination at no "
-                                 "risk", 0, 1e6, source="scan + late abortion package ~3,800 "
-                                 "yuan (2013)")
-    legal_abortion_price: Num = P(300.0, "yuan", "Price of a legal (approved or early) "
-                                  "termination", 0, 1e6, source="hospital fee schedules, "
-                                  "assumed")
-    price_risk_markup: float = P(10.0, "per unit risk", "Relative price rise per unit of a "
-                                 "provider's risk belief", 0, 1000, schedule=False,
-                                 source="prices rose ~10x with enforcement, 2003-2013")
-    ethics_mean: float = P(3000.0, "yuan/month", "Mean moral cost of offering illegal services",
-                           0, 1e7, schedule=False, source="assumed")
-    licence_value: float = P(100000.0, "yuan", "Value of a provider's licence (lost if "
-                             "blacklisted)", 0, 1e8, schedule=False, source="assumed")
-    criminal_cost: float = P(300000.0, "yuan", "Perceived cost of a criminal conviction", 0, 1e9,
-                             schedule=False, source="assumed")
-    risk_decay: float = P(0.05, "per month", "Monthly relative decay of risk beliefs without "
-                          "news", 0, 1, schedule=False, source="assumed")
-    entry_rate: float = P(0.2, "per month", "Chance an underground provider opens in a township "
-                          "whose unmet demand reached entry_threshold", 0, 1, schedule=False,
-                          source="assumed")
-    entry_threshold: float = P(3.0, "clients/month", "Unmet demand in a township that can draw "
-                               "an underground provider", 1, 1e6, schedule=False,
-                               source="assumed")
-    late_share: float = P(0.5, "fraction", "Share of sex-determination clients who also buy a "
-                          "late termination, in a provider's profit estimate", 0, 1, fixed=True,
-                          source="about half of fetuses are female")
-    public_ethics: float = P(3.0, "x", "Moral cost of public providers (county hospitals, "
-                             "township health centres) relative to private ones", 0, 100,
-                             fixed=True, source="assumed")
-    underground_ethics: float = P(0.2, "x", "Moral cost of an underground entrant relative to a "
-                                  "private provider (it opens to sell these services)", 0, 10,
-                                  fixed=True, source="assumed")
-    initial_risk: float = P(0.01, "probability", "Risk belief of every provider at the start of a "
-                            "run", 0, 1, fixed=True, source="assumed")
-    demand_smoothing: float = P(0.3, "weight", "Weight of the month's observation in a "
-                                "provider's expected clients (moving average)", 0, 1, fixed=True,
-                                source="assumed")
-    decision_noise: float = P(0.5, "x ethics_mean", "Spread (sd) of the monthly noise in a "
-                              "provider's offer decision, relative to market.ethics_mean (plus "
-                              "1 yuan)", 0, 10, fixed=True, source="assumed")
-    inspection_learning: float = P(0.5, "fraction", "Share of the gap to "
-                                   "enforcement.detection that an inspection closes in the "
-                                   "inspected provider's risk belief", 0, 1, fixed=True,
-                                   source="assumed")
 
 
 # --------------------------------------------------------------------------------------------
@@ -312,82 +329,6 @@ class Incentives(Section):
                                  source="assumed")
 
 
-class Enforcement(Section):
-    kind: ClassVar[str] = "lever"
-    title: ClassVar[str] = "Crackdown on the 'two illegals'"
-    inspections_per_month: Num = P(10.0, "inspections/month", "Routine clinic inspections", 0,
-                                   10000, source="county special check of 206 units", off=0.0)
-    campaign_multiplier: Num = P(2.0, "x", "Inspection multiplier in campaign months", 1, 20,
-                                 source="yearly May-October special actions")
-    campaign_months: tuple[int, ...] = P([5, 6, 7, 8, 9, 10], "months", "Calendar months of the "
-                                         "yearly campaign", kind="months")
-    targeting: str | Schedule = P("risk", "-", "How inspections pick clinics", kind="choice",
-                                  choices=("random", "risk"))
-    detection: float = P(0.2, "probability", "Chance an inspection uncovers an offending clinic",
-                         0, 1, schedule=False, source="assumed: illegal acts are hidden")
-    tip_reward: Num = P(2000.0, "yuan", "Reward for a tip leading to a case", 0, 1e6,
-                        source="Hunan 2005, Xi'an 2007: 2,000-5,000 yuan", off=0.0)
-    tip_rate_max: float = P(0.02, "probability", "Chance per illegal act of a tip at a very high "
-                            "reward", 0, 1, schedule=False, source="assumed")
-    tip_reward_half: float = P(3000.0, "yuan", "Reward at which tips reach half their maximum", 1,
-                               1e7, schedule=False, source="assumed")
-    tip_followup: float = P(0.5, "probability", "Chance that a tip leads to a case", 0, 1,
-                            schedule=False, source="assumed")
-    followup_capacity: Num = P(4.0, "per month", "Disappeared registered pregnancies followed up",
-                               0, 10000, source="county report: 21 followed up a year", off=0.0)
-    trace: float = P(0.15, "probability", "Chance a follow-up traces the provider", 0, 1,
-                     schedule=False, source="county report: 3 suspected cases of 21")
-    birth_audit: Flag = P(True, "-", "Audit births of a son after two daughters", kind="bool",
-                          source="the 'seven must-checks'", off=False)
-    audit_trace: float = P(0.05, "probability", "Chance an audit traces a provider", 0, 1,
-                           schedule=False, source="assumed")
-    cross_region_cooperation: Num = P(0.3, "probability", "Chance that a case traced to an "
-                                      "out-of-county provider is pursued", 0, 1,
-                                      source="cross-province cooperation agreements")
-    fine: Num = P(20000.0, "yuan", "Fine on a provider found offending", 0, 1e8,
-                  source="national rules: 10,000-30,000 yuan")
-    blacklist: float = P(0.5, "probability", "Chance a detected provider is blacklisted and "
-                         "closed", 0, 1, schedule=False, source="assumed")
-    prosecute: float = P(0.1, "probability", "Chance a case is prosecuted", 0, 1,
-                         schedule=False, source="assumed")
-    publicity: float = P(0.05, "risk per case", "Rise of every provider's risk belief per "
-                         "publicised case", 0, 1, schedule=False, source="typical cases")
-    cost_per_inspection: float = P(300.0, "yuan", "Cost of one inspection", 0, 1e6,
-                                   schedule=False, source="assumed")
-    cost_per_investigation: float = P(1000.0, "yuan", "Cost of one follow-up, audit or tip "
-                                      "investigation", 0, 1e6, schedule=False, source="assumed")
-    srb_target: Num = P(112.0, "males per 100 females", "Reported SRB the county is held to", 100,
-                        200, source="provincial targets")
-    accountability: Num = P(0.0, "per SRB point", "Rise of next year's effort per point of "
-                            "reported SRB above target", 0, 10, source="red warnings, one-vote "
-                            "veto; off by default", off=0.0)
-    misreport: Num = P(0.0, "per SRB point", "Under-reporting of male births per point of "
-                       "reported SRB above target (data management under pressure)", 0, 1,
-                       source="assumed; off by default", off=0.0)
-    misreport_cap: float = P(0.5, "probability", "Highest share of male births left unreported "
-                             "under accountability pressure", 0, 1, fixed=True, source="assumed")
-    target_weight_ultrasound: float = P(2.0, "x", "Extra inspection weight of a provider with "
-                                        "ultrasound under risk targeting", 0, 100, fixed=True,
-                                        source="assumed")
-    target_weight_private: float = P(2.0, "x", "Extra inspection weight of a private clinic under "
-                                     "risk targeting", 0, 100, fixed=True, source="assumed")
-    signal_max_age: int = P(12, "months", "Age at which a signal not yet followed up (a "
-                            "disappeared pregnancy) is dropped: the trail has gone cold", 1, 120,
-                            fixed=True, source="assumed")
-
-
-class Registration(Section):
-    kind: ClassVar[str] = "lever"
-    title: ClassVar[str] = "Real-name registration"
-    coverage: Num = P(0.8, "probability", "Chance a pregnancy is registered", 0, 1,
-                      source="county reports", off=0.0)
-    migrant_factor: float = P(0.5, "ratio", "Registration coverage of migrants relative to "
-                              "residents", 0, 1, schedule=False, source="assumed")
-    approval_required: Flag = P(True, "-", "Termination at 14 weeks or later needs approval "
-                                "(unapproved ones are illegal)", kind="bool",
-                                source="provincial regulations", off=False)
-
-
 class Policy(Section):
     kind: ClassVar[str] = "lever"
     title: ClassVar[str] = "Fertility policy"
@@ -399,8 +340,31 @@ class Policy(Section):
                                choices=("none", "one_child", "one_and_half", "two_child",
                                         "three_child"),
                                source="national policy history")
-    violation: Num = P(0.03, "per year", "Chance a household wanting an over-quota child has it",
-                       0, 1, source="assumed")
+    maintenance_fee: Num = P([[1980, 0.6], [1990, 0.6], [1995, 1.3]], "income-years",
+                             "Social maintenance fee (社会抚养费) on an over-quota birth, in years "
+                             "of the mean household income of its residence (owed again for "
+                             "each further child over quota)", 0, 20, source="local rules: 3-8 x "
+                             "per-capita income (press reports 2007-2012) / 3.5 persons per "
+                             "household; laxer before the 1991 Decision on family planning "
+                             "(assumed)")
+    birth_spacing: Num = P({"step": [[1965, 0.0], [1973, 36.0], [1984, 48.0], [2016, 0.0]]},
+                           "months", "Least months between a birth and the next birth the local "
+                           "rule allows (over-quota births ignore it)", 0, 240,
+                           source="'later, longer, fewer' (1973): 3-4 years; provincial "
+                           "regulations: 4 years for a permitted second child; repealed 2016")
+    fee_collection: Num = P(0.6, "probability", "Chance the fee is collected on a registered "
+                            "over-quota birth", 0, 1, source="assumed")
+    rural_one_child_share: Num = P(0.0, "fraction", "Share of rural women entering whose local "
+                                   "rule is the urban one (one child: Jiangsu, Sichuan, ...)", 0,
+                                   1, source="Gu et al. 2007; none in a 1.5-child county")
+    two_child_share: Num = P(0.0, "fraction", "Share of rural women entering whose local rule "
+                             "allows at least two children whatever the national regime "
+                             "(two-child provinces, minorities)", 0, 1,
+                             source="Gu et al. 2007: 9.7% of the population c. 2000")
+    three_child_share: Num = P(0.0, "fraction", "Share of rural women entering whose local rule "
+                               "allows at least three children (minorities, remote areas; "
+                               "the three shares are taken in this order up to 1)", 0,
+                               1, source="Gu et al. 2007: 1.3% of the population c. 2000")
 
 
 SECTIONS: dict[str, type[Section]] = {

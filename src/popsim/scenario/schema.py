@@ -85,7 +85,7 @@ class ParamSpec:
     schedulable: bool
     source: str
     section_kind: str  # "run", "context" or "lever"
-    off: Any = None  # the lever's value when the measure is not applied (and in burn-in)
+    off: Any = None  # the lever's value when the measure is not applied (a no-measures baseline)
     fixed: bool = False  # a constant of the model's rules, not a lever (see :func:`P`)
 
     def bounds_text(self) -> str:
@@ -118,8 +118,9 @@ def P(
 ) -> Any:
     """Declare one parameter (a pydantic ``Field`` carrying popsim's metadata).
 
-    ``off`` is the value of a lever when the measure is not applied: the value it takes during
-    the burn-in years, which reproduce a county without the comprehensive measures. ``fixed``
+    ``off`` is the value of a lever when the measure is not applied: the value a baseline with
+    none of the comprehensive measures gives it in every year (``compare``'s derived baseline,
+    the app's shadow run). ``fixed``
     marks a constant of the model's rules (a share, a cap, a span) that is no policy lever and
     no calibration target: declared here so that it is documented and can be swept, never
     schedulable.

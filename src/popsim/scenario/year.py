@@ -5,9 +5,13 @@ of the scenario for each calendar year of the run (burn-in included) when the mo
 the step reads plain numbers from ``model.p``, a :class:`YearValues` (the current year's values).
 Step schedules switch on 1 January of their year; linear schedules are evaluated at 1 January.
 
-Burn-in years (before ``run.start_year``) reproduce a county without the comprehensive measures:
-every lever that declares an ``off`` value in the schema takes it then. Context and the
-fertility-policy regime follow their schedules throughout.
+Every field follows its schedule in every simulated year, the burn-in years (before
+``run.start_year``) included: the burn-in only means "not recorded". A programme that builds up
+is a lever schedule (the 1989 and 1994 bans, the 2003 provisions, the Care for Girls pilots and
+the national campaign of 2006 in the ``county`` scenario's history), and a run can start its
+record in any year of that history. A lever's ``off`` value is what "the measure is not applied"
+means (:func:`popsim.experiments.compare.levers_off`, the app's shadow run); it is no longer
+imposed on the burn-in.
 
 The value classes below (one frozen dataclass per schema section, the same field names as
 :mod:`popsim.scenario.parameters`) are generated from the schema, so that an editor can follow
@@ -62,11 +66,16 @@ class PopulationValues:
 
     townships: int  # townships
     rural_share: float  # fraction
+    cohort_size: float  # relative
     migrant_share_rural: float  # fraction
     migrant_share_urban: float  # fraction
     income_rural: float  # yuan/year
     urban_income_ratio: float  # ratio
     income_sigma: float  # log units
+    infant_mortality: float  # per birth
+    male_mortality_ratio: float  # ratio (fixed)
+    mortality_1_4: float  # x infant mortality (fixed)
+    mortality_5_17: float  # x infant mortality (fixed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +83,17 @@ class FertilityValues:
     """Fertility in one year (``[fertility]``)."""
 
     desired_children: float  # children
+    desired_spread: float  # fraction
     rural_extra_children: float  # children
     union_age: float  # years
     fecundability: float  # per month
     postpartum_months: float  # months
     post_abortion_months: float  # months
     desire_adaptation: float  # per year
+    son_adaptation: float  # per year
     policy_response_months: float  # months
     son_seeking_max_parity: int  # children
+    son_seeking_extra: float  # children
     union_age_sd: float  # years (fixed)
     union_age_max: float  # years (fixed)
     desired_max: int  # children (fixed)
@@ -98,6 +110,7 @@ class SonPreferenceValues:
     threshold: float  # index 0-1
     secular_decline: float  # per year
     peer_influence: float  # per year
+    daughter_preference: float  # index 0-1
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +132,7 @@ class BehaviourValues:
 
     seek_intercept: float  # logit
     seek_motivation: float  # logit per unit
+    first_birth_reluctance: float  # logit
     abort_intercept: float  # logit
     abort_motivation: float  # logit per unit
     cost_weight: float  # logit per income-year
@@ -133,6 +147,12 @@ class BehaviourValues:
     travel_willingness: float  # probability
     travel_cost: float  # yuan
     concealment: float  # probability
+    overquota_concealment: float  # probability
+    overquota_intercept: float  # logit
+    overquota_son: float  # logit
+    overquota_rural: float  # logit
+    girl_neglect: float  # per birth
+    neglect_with_son: float  # ratio (fixed)
     natural_srb: float  # males per 100 females
     expected_girl_share: float  # fraction (fixed)
     case_memory_months: int  # months (fixed)
@@ -152,20 +172,34 @@ class MarketValues:
     sd_price: float  # yuan
     late_abortion_price: float  # yuan
     legal_abortion_price: float  # yuan
-    price_risk_markup: float  # per unit risk
-    ethics_mean: float  # yuan/month
+    broker_fee: float  # yuan
+    risk_pass_through: float  # x
+    risk_aversion: float  # x
+    ethics_mean: float  # clients/month
     licence_value: float  # yuan
     criminal_cost: float  # yuan
-    risk_decay: float  # per month
+    prior_risk: float  # per act
+    outside_risk: float  # per act
+    news_half_life: float  # months
+    risk_per_case_township: float  # per act per case
+    risk_per_case_county: float  # per act per case
+    risk_per_case_outside: float  # per act per case
+    risk_per_inspection: float  # per act
+    risk_per_campaign: float  # per act
+    risk_when_caught: float  # per act
+    hiding_max: float  # fraction
+    hiding_half_risk: float  # per act
     entry_rate: float  # per month
     entry_threshold: float  # clients/month
+    mobile_share: float  # fraction
     late_share: float  # fraction (fixed)
+    late_risk_ratio: float  # x (fixed)
+    hiding_reach_loss: float  # fraction (fixed)
     public_ethics: float  # x (fixed)
     underground_ethics: float  # x (fixed)
-    initial_risk: float  # probability (fixed)
+    unbanned_ethics: float  # x (fixed)
     demand_smoothing: float  # weight (fixed)
     decision_noise: float  # x ethics_mean (fixed)
-    inspection_learning: float  # fraction (fixed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +231,7 @@ class IncentivesValues:
 class EnforcementValues:
     """Crackdown on the 'two illegals' in one year (``[enforcement]``)."""
 
+    ban: bool  # -
     inspections_per_month: float  # inspections/month
     campaign_multiplier: float  # x
     campaign_months: tuple[int, ...]  # months
@@ -214,12 +249,13 @@ class EnforcementValues:
     fine: float  # yuan
     blacklist: float  # probability
     prosecute: float  # probability
-    publicity: float  # risk per case
+    publicity: float  # x
     cost_per_inspection: float  # yuan
     cost_per_investigation: float  # yuan
     srb_target: float  # males per 100 females
     accountability: float  # per SRB point
     misreport: float  # per SRB point
+    misreport_persistence: float  # per year (fixed)
     misreport_cap: float  # probability (fixed)
     target_weight_ultrasound: float  # x (fixed)
     target_weight_private: float  # x (fixed)
@@ -233,6 +269,7 @@ class RegistrationValues:
     coverage: float  # probability
     migrant_factor: float  # ratio
     approval_required: bool  # -
+    other_disappearance: float  # per registered birth (fixed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +277,12 @@ class PolicyValues:
     """Fertility policy in one year (``[policy]``)."""
 
     regime: str  # -
-    violation: float  # per year
+    maintenance_fee: float  # income-years
+    birth_spacing: float  # months
+    fee_collection: float  # probability
+    rural_one_child_share: float  # fraction
+    two_child_share: float  # fraction
+    three_child_share: float  # fraction
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,16 +358,12 @@ class YearParams:
     def __init__(self, scenario: Scenario, first_year: int, last_year: int):
         _check_value_classes()
         self.first_year = first_year
-        start = scenario.run.start_year
-        offs = {sname: {f: cls.meta(f)["off"] for f in cls.model_fields}
-                for sname, cls in SECTIONS.items()}
         self._years: list[YearValues] = []
         for year in range(first_year, last_year + 1):
             sections = {}
-            for sname, off in offs.items():
+            for sname, cls in SECTIONS.items():
                 section = getattr(scenario, sname)
-                values = {f: o if (year < start and o is not None)
-                          else value_at(getattr(section, f), year) for f, o in off.items()}
+                values = {f: value_at(getattr(section, f), year) for f in cls.model_fields}
                 sections[sname] = _VALUE_CLASSES[sname](**values)
             self._years.append(YearValues(year=year, **sections))
 

@@ -1,0 +1,91 @@
+"""Each woman's children: sex, birth month and survival of the first :data:`MAX_CHILDREN`, and
+the year-end census counts read from them.
+
+A household stores its children in three arrays (:mod:`popsim.model.households` owns them):
+``child_male`` and ``child_dead`` are ``uint8`` bitmasks (bit ``k``: her ``k``-th child, from 0,
+is a boy / has died) and ``child_born`` is an ``(n, 8)`` ``int16`` array of birth months
+(``year * 12 + month``, which fits int16 up to the year 2730). Children beyond the eighth are
+counted in parity and in the living sons and daughters but not stored (and never die): at most a
+few per 10,000 women. ``parity`` stays the number of children ever born; ``sons`` and
+``daughters`` are the living ones.
+
+:func:`census` is the year-end cross-section of the women present (the statistics of
+:mod:`popsim.validation.statistics` read it):
+
+* **sibship table** (Ebenstein 2010, Table 1): among women aged 21-40, by the sexes of their
+  first k children ever born (:data:`~popsim.model.coords.COMPOSITIONS`), those with at least
+  k + 1 children and those whose (k + 1)-th child is a boy;
+* **living children** by age group and sex (:data:`~popsim.model.coords.CHILD_GROUP_YEARS`);
+* **women by children ever born** (0, 1, 2, 3+) and **by local fertility rule**.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .coords import CHILD_GROUP_YEARS, CHILDREN, COMPOSITIONS, REGIMES, SEXES, children_index
+
+__all__ = ["MAX_CHILDREN", "CENSUS", "bit", "census"]
+
+#: Children stored per woman (sex, birth month, alive).
+MAX_CHILDREN = 8
+#: Ages (completed years, [from, to)) of the women in the sibship table.
+SIBSHIP_AGES = (21, 41)
+_GROUP_MONTHS = np.array([(a * 12, b * 12) for a, b in CHILD_GROUP_YEARS.values()])
+
+#: The census counts and their shapes after ``year``.
+CENSUS = {"sibship_women": (len(COMPOSITIONS),), "sibship_another": (len(COMPOSITIONS),),
+          "sibship_next_male": (len(COMPOSITIONS),),
+          "living_children": (len(CHILD_GROUP_YEARS), len(SEXES)),
+          "women_by_children": (len(CHILDREN),), "women_by_regime": (len(REGIMES),)}
+
+
+def bit(mask: np.ndarray, k) -> np.ndarray:
+    """Bit ``k`` (scalar or array) of a ``uint8`` mask, as bool."""
+    return ((mask >> np.asarray(k, dtype=np.uint8)) & 1).astype(bool)
+
+
+def _sibship(parity: np.ndarray, male: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Women, with another child, and with a boy next, in each composition row."""
+    b = [bit(male, k) for k in range(4)]
+    rows = [  # (first k children have this composition, k)
+        (parity >= 1) & b[0], 1,
+        (parity >= 1) & ~b[0], 1,
+        (parity >= 2) & b[0] & b[1], 2,
+        (parity >= 2) & (b[0] ^ b[1]), 2,
+        (parity >= 2) & ~b[0] & ~b[1], 2,
+        (parity >= 3) & ~b[0] & ~b[1] & ~b[2], 3,
+    ]
+    women, another, next_male = (np.zeros(len(COMPOSITIONS)) for _ in range(3))
+    for i in range(len(COMPOSITIONS)):
+        c, k = rows[2 * i], rows[2 * i + 1]
+        more = c & (parity > k)
+        women[i], another[i], next_male[i] = c.sum(), more.sum(), (more & b[k]).sum()
+    return women, another, next_male
+
+
+def census(t_end: int, birth_month: np.ndarray, parity: np.ndarray, male: np.ndarray,
+           dead: np.ndarray, born: np.ndarray, regime: np.ndarray) -> dict[str, np.ndarray]:
+    """The census counts of one chunk of women present at month ``t_end`` (1 January):
+    arrays of the women's birth months, parities, child bitmasks, children's birth months
+    ``(n, MAX_CHILDREN)`` and local rule indices."""
+    out = {}
+    age = t_end - birth_month.astype(np.int64)
+    sib = (age >= SIBSHIP_AGES[0] * 12) & (age < SIBSHIP_AGES[1] * 12)
+    out["sibship_women"], out["sibship_another"], out["sibship_next_male"] = _sibship(
+        parity[sib], male[sib])
+    living = np.zeros(CENSUS["living_children"])
+    for k in range(MAX_CHILDREN):
+        if not (parity > k).any():
+            break
+        alive = (parity > k) & ~bit(dead, k)
+        age_k = t_end - born[alive, k].astype(np.int64)
+        sex = np.where(bit(male[alive], k), 0, 1)
+        inside = (age_k[:, None] >= _GROUP_MONTHS[:, 0]) & (age_k[:, None] < _GROUP_MONTHS[:, 1])
+        for s in (0, 1):
+            living[:, s] += inside[sex == s].sum(axis=0)
+    out["living_children"] = living
+    out["women_by_children"] = np.bincount(children_index(parity.astype(np.int64)),
+                                           minlength=len(CHILDREN)).astype(float)
+    out["women_by_regime"] = np.bincount(regime, minlength=len(REGIMES)).astype(float)
+    return out
