@@ -191,7 +191,8 @@ def test_a_death_keeps_parity_and_lowers_the_living_children():
 
 
 def test_certification_takes_each_qualifying_household_once():
-    hh, p = population(**{"incentives.eligibility": "daughters_only"})
+    hh, p = population(**{"incentives.eligibility": "daughters_only",
+                          "incentives.benefit_per_year": 1200.0})
     idx = np.arange(10)
     hh.status[idx] = DONE
     hh.daughters[idx], hh.sons[idx] = [1, 2, 0, 1, 0, 1, 2, 0, 0, 3], [0, 0, 1, 1, 0, 0, 0, 2, 0, 0]
