@@ -7,13 +7,15 @@ from the layers above it in this list (``tests/test_architecture.py`` checks it)
 
 - :mod:`popsim.errors`       one error hierarchy (exit code 2 for every input error), "did you mean"
 - :mod:`popsim.io`           atomic writes (netCDF, text, figures) and stale-temporary cleanup
+- :mod:`popsim.workload`     the size of a request (time, memory) checked before any work
 - :mod:`popsim.scenario`     every parameter declared once; TOML scenarios, ``extends``, ``--set``;
   the embedded library; the scenario's values year by year
 - :mod:`popsim.provenance`   what produced a dataset (scenario, seed, versions, commit)
 - :mod:`popsim.model`        ``PopSimModel(mesa.Model)``, the clock, and its parts: streams,
   households, clinics, the enforcement office, the recorder
 - :mod:`popsim.api`          ``run(scenario, seed) -> Dataset`` (pure, picklable)
-- :mod:`popsim.experiments`  executors, ``compare``, sweeps and sensitivity analysis
+- :mod:`popsim.experiments`  executors, ``compare``, sweeps, sensitivity analysis, robustness
+- :mod:`popsim.validation`   observed data (``popsim/data``), targets and ``popsim score``
 - :mod:`popsim.reports`      tables and figures of runs, comparisons and sweeps
 - :mod:`popsim.cli`          the ``popsim`` command (one module per group of sub-commands)
 - :mod:`popsim.app`          the teaching app (``popsim app``; the ``app`` extra)

@@ -3,6 +3,8 @@
 - :mod:`popsim.model.streams`         named random streams from one root seed
 - :mod:`popsim.model.coords`          the coordinates of the output (parities, sources, ages)
 - :mod:`popsim.model.incentives`      who qualifies for the incentives, and what it is worth
+- :mod:`popsim.model.children`        each woman's children: sex, birth month, survival
+- :mod:`popsim.model.fertility_policy`  local rules, over-quota births and the maintenance fee
 - :mod:`popsim.model.households`      the vectorised households (struct of arrays), life course
 - :mod:`popsim.model.clinics`         providers (Mesa agents) and the illegal market
 - :mod:`popsim.model.selection`       household decisions: motivation, risk, seeking, abortion
