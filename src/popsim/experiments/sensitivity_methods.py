@@ -35,9 +35,10 @@ double), or when an index is negative beyond its half-width and :data:`NEGATIVE_
 shares are estimation noise). Morris and delta are flagged when a leading parameter's half-width
 exceeds its estimate. A flagged result says to enlarge ``n`` (or add replicates).
 
-SALib's delta, eFAST and PAWN draw from NumPy's global generator and reset warning filters: they
-run here inside :func:`_salib_sandbox`, which seeds that generator, records SALib's warnings as
-notes and puts the global state back as it was (popsim keeps no global random state).
+SALib's delta, eFAST and PAWN draw from NumPy's global generator (seeded by SALib itself from the
+``seed`` they are given) and reset warning filters: they run here inside :func:`_salib_sandbox`,
+which records SALib's warnings as notes and puts the global generator and the filters back as
+they were (popsim keeps no global random state).
 """
 
 from __future__ import annotations
@@ -125,12 +126,11 @@ def methods_for(design: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def _salib_sandbox(seed: int) -> Iterator[list[warnings.WarningMessage]]:
-    """Run SALib code that uses NumPy's global generator and warning filters: seed the one,
-    record the warnings, and restore both (and ``warnings.formatwarning``) afterwards."""
+def _salib_sandbox() -> Iterator[list[warnings.WarningMessage]]:
+    """Run SALib code that uses NumPy's global generator and warning filters: record the
+    warnings, and restore both (and ``warnings.formatwarning``) afterwards."""
     state = np.random.get_state()
     formatwarning = warnings.formatwarning
-    np.random.seed(seed % 2**32)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -138,6 +138,11 @@ def _salib_sandbox(seed: int) -> Iterator[list[warnings.WarningMessage]]:
     finally:
         warnings.formatwarning = formatwarning
         np.random.set_state(state)
+
+
+def _salib_seed(seed: int) -> int:
+    """The seed SALib gets: its range is 32 bits, and it ignores 0 (as ``sobol`` does, 0 -> 1)."""
+    return seed % 2**32 or 1
 
 
 def _problem(names: Sequence[str]) -> dict:
@@ -221,7 +226,7 @@ def sobol(y: np.ndarray, names: Sequence[str], *, second_order: bool = False,
     the order of SALib's Saltelli sample (``N (d + 2)`` or ``N (2d + 2)`` values)."""
     from SALib.analyze import sobol as salib_sobol
 
-    with _salib_sandbox(seed) as caught:
+    with _salib_sandbox() as caught:
         res = salib_sobol.analyze(_problem(names), _y(y), calc_second_order=second_order,
                                   num_resamples=_RESAMPLES, conf_level=0.95,
                                   print_to_console=False, seed=seed or 1)
@@ -241,9 +246,9 @@ def efast(y: np.ndarray, names: Sequence[str], *, m: int = 4, seed: int = 1) -> 
     SALib's ``fast_sampler`` (one search curve of N points per parameter)."""
     from SALib.analyze import fast
 
-    with _salib_sandbox(seed) as caught:
+    with _salib_sandbox() as caught:
         res = fast.analyze(_problem(names), _y(y), M=m, num_resamples=_RESAMPLES,
-                           conf_level=0.95, print_to_console=False, seed=None)
+                           conf_level=0.95, print_to_console=False, seed=_salib_seed(seed))
     data = {k: np.asarray(res[k], dtype=float) for k in ("S1", "S1_conf", "ST", "ST_conf")}
     warn = _ordered(_variance_checks(names, data["ST"], data["ST_conf"], "ST") +
                     _variance_checks(names, data["S1"], data["S1_conf"], "S1"))
@@ -258,7 +263,7 @@ def rbd_fast(x: np.ndarray, y: np.ndarray, names: Sequence[str], *, seed: int = 
 
     x, y = np.asarray(x, dtype=float), _y(y)
     harmonics = max(1, min(10, (len(y) - 1) // 4))  # SALib's M = 10 needs N > 2M points
-    with _salib_sandbox(seed) as caught:
+    with _salib_sandbox() as caught:
         res = salib_rbd.analyze(_problem(names), x, y, M=harmonics, num_resamples=_RESAMPLES,
                                 conf_level=0.95, print_to_console=False, seed=seed)
     data = {k: np.asarray(res[k], dtype=float) for k in ("S1", "S1_conf")}
@@ -277,7 +282,7 @@ def morris(x_unit: np.ndarray, y: np.ndarray, names: Sequence[str], *, levels: i
     effects are in outcome units per full range of each parameter."""
     from SALib.analyze import morris as salib_morris
 
-    with _salib_sandbox(seed) as caught:
+    with _salib_sandbox() as caught:
         res = salib_morris.analyze(_problem(names), np.asarray(x_unit, dtype=float), _y(y),
                                    num_resamples=_RESAMPLES, conf_level=0.95,
                                    print_to_console=False, num_levels=levels, seed=seed)
@@ -349,10 +354,10 @@ def delta(x: np.ndarray, y: np.ndarray, names: Sequence[str], *, seed: int = 1) 
 
     x, y = np.asarray(x, dtype=float), _y(y)
     dummy = np.random.default_rng(seed).random((len(y), 1))
-    with _salib_sandbox(seed) as caught:
+    with _salib_sandbox() as caught:
         res = salib_delta.analyze(_problem([*names, "dummy"]), np.hstack([x, dummy]), y,
                                   num_resamples=_DELTA_RESAMPLES, conf_level=0.95,
-                                  print_to_console=False, seed=None, method="delta")
+                                  print_to_console=False, seed=_salib_seed(seed), method="delta")
     est = np.asarray(res["delta_balanced"], dtype=float)
     conf = np.asarray(res["delta_balanced_conf"], dtype=float)
     floor, est, conf = float(est[-1]), est[:-1], conf[:-1]
@@ -377,7 +382,7 @@ def pawn(x: np.ndarray, y: np.ndarray, names: Sequence[str], *, slices: int = 10
 
     x, y = np.asarray(x, dtype=float), _y(y)
     slices = int(max(2, min(slices, len(y) // 5)))
-    with _salib_sandbox(0) as caught:
+    with _salib_sandbox() as caught:  # PAWN draws nothing at random
         res = salib_pawn.analyze(_problem(names), x, y, S=slices, print_to_console=False,
                                  seed=None)
     n_slice = len(y) / slices
