@@ -2,6 +2,7 @@
 
 - :mod:`popsim.experiments.executors`            serial, process-pool and dask executors
   (identical results)
+- :mod:`popsim.experiments.runs`                 many runs on any executor, in order, stacked
 - :mod:`popsim.experiments.compare`              packages of measures side by side, common random
   numbers, a baseline of the same county
 - :mod:`popsim.experiments.sweep_spec`           sweep specs: parameters, designs, packages, outputs

@@ -53,11 +53,9 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
-from tqdm import tqdm
 
-from ..api import run
-from ..model.clinics import sample_townships
 from ..errors import ScenarioError, UsageError
+from ..model.clinics import sample_townships
 from ..model.recording import srb
 from ..model.streams import replicate_seeds
 from ..provenance import provenance
@@ -67,7 +65,8 @@ from ..scenario.parameters import SECTIONS, Scenario, iter_params
 from ..scenario.schema import Schedule
 from ..workload import (DEFAULT_REPLICATES, MAX_REPLICATES, Workload, check_count,
                         check_workload, estimate, kept_bytes, run_months)
-from .executors import default_workers, executor_name, map_tasks
+from .executors import default_workers, executor_name
+from .runs import run_all, stack
 
 __all__ = ["compare", "load_comparison", "planner_table", "unpaired_interval", "quantile_interval",
            "Column", "COLUMNS", "METRICS", "LEVEL", "levers_off", "context_paths",
@@ -370,12 +369,6 @@ def plan_comparison(scenarios: Sequence[str | Path | Scenario],
 # running
 
 
-def _run_task(task: tuple[Scenario, int]) -> xr.Dataset:
-    """One run of the comparison (module-level, so that worker processes can unpickle it)."""
-    scenario, seed = task
-    return run(scenario, seed)
-
-
 def compare(scenarios: Sequence[str | Path | Scenario], replicates: int = DEFAULT_REPLICATES,
             seed: int | None = None, baseline: str | Path | Scenario | None = None,
             overrides: Iterable[str] | Mapping[str, Any] | None = None, *,
@@ -398,7 +391,7 @@ def compare(scenarios: Sequence[str | Path | Scenario], replicates: int = DEFAUL
     overrides
         ``section.field`` overrides applied to every scenario (as ``--set``).
     workers, scheduler
-        Passed to :func:`popsim.executors.map_tasks`: ``workers=1`` runs in this process, the
+        Passed to :func:`popsim.experiments.executors.map_tasks`: ``workers=1`` runs in this process, the
         default is a process pool over the machine's cores, ``scheduler`` uses dask.
     progress
         Show a tqdm progress bar on stderr.
@@ -418,17 +411,11 @@ def run_plan(plan: Plan, *, workers: int | None = None, scheduler: str | None = 
     loaded, seeds, root = plan.scenarios, plan.seeds, plan.root_seed
     base = loaded[0]
     tasks = [(s, sd) for s in loaded for sd in seeds]
-    results: list[xr.Dataset | None] = [None] * len(tasks)
-    with tqdm(total=len(tasks), desc="popsim compare", unit="run", disable=not progress) as bar:
-        for i, ds in map_tasks(_run_task, tasks, workers=workers, scheduler=scheduler):
-            results[i] = ds
-            bar.update(1)
+    results = run_all(tasks, workers=workers, scheduler=scheduler, progress=progress,
+                      desc="popsim compare")
     R = len(seeds)
-    per_scenario = [xr.concat(results[k * R:(k + 1) * R], dim="replicate", data_vars="all",
-                              coords="minimal", compat="override", join="outer",
-                              combine_attrs="drop") for k in range(len(loaded))]
-    ds = xr.concat(per_scenario, dim="scenario", data_vars="all", coords="minimal",
-                   compat="override", join="outer", combine_attrs="drop")
+    ds = stack([stack(results[k * R:(k + 1) * R], "replicate") for k in range(len(loaded))],
+               "scenario")
     ds = ds.assign_coords(
         scenario=("scenario", [s.name for s in loaded]),
         replicate=("replicate", np.arange(R)),

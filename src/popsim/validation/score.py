@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..api import run
 from ..errors import InputError
-from ..experiments.executors import map_tasks
+from ..experiments.runs import run_all, stack
 from ..model.streams import replicate_seeds
 from ..provenance import provenance
 from ..scenario.loader import load_scenario
@@ -39,28 +38,15 @@ __all__ = ["run_replicates", "score_runs", "summary_line", "score", "Z90"]
 Z90 = 1.6448536269514722
 
 
-def _run_task(task: tuple[Scenario, int]) -> xr.Dataset:
-    scenario, seed = task
-    return run(scenario, seed)
-
-
 def run_replicates(scenario: Scenario, replicates: int, seed: int | None = None, *,
                    workers: int | None = None, scheduler: str | None = None,
                    progress: bool = False) -> xr.Dataset:
     """``replicates`` runs of ``scenario`` stacked along ``replicate`` (any executor, same
     result)."""
-    from tqdm import tqdm
-
     root = scenario.run.seed if seed is None else int(seed)
     seeds = replicate_seeds(root, int(replicates))
-    results: list[xr.Dataset | None] = [None] * len(seeds)
-    with tqdm(total=len(seeds), desc="popsim score", unit="run", disable=not progress) as bar:
-        for i, ds in map_tasks(_run_task, [(scenario, s) for s in seeds], workers=workers,
-                               scheduler=scheduler):
-            results[i] = ds
-            bar.update(1)
-    ds = xr.concat(results, dim="replicate", data_vars="all", coords="minimal",
-                   compat="override", join="outer", combine_attrs="drop")
+    ds = stack(run_all([(scenario, s) for s in seeds], workers=workers, scheduler=scheduler,
+                       progress=progress, desc="popsim score"), "replicate")
     ds = ds.assign_coords(replicate=("replicate", np.arange(len(seeds))),
                           seed=("replicate", np.array(seeds, dtype=np.int64)))
     ds["replicate"].attrs = {"long_name": "Replicate"}
