@@ -9,23 +9,36 @@ Usage::
 
 Cases: ``county`` (the default county, 65,669 households), ``100k``, ``1m`` and ``10m`` (the
 ``county`` levers with ``run.households`` set), ``fit`` (a linear fit of time against N over the
-measured cases, ``numpy.polyfit``) and ``reference`` (50k households: the plain one-Mesa-agent-per-
+measured cases, ``numpy.polyfit``), ``reference`` (50k households: the plain one-Mesa-agent-per-
 household reference of ``tests/reference_model.py`` against the vectorised model on the same
 ``baseline`` scenario, and the vectorised model on ``county``; the speed-up is measured in the same
-run). Every run of a model happens in a fresh Python subprocess, so that peak memory (``VmHWM``)
-belongs to that run alone.
+run), ``kernels`` (the county's first run in a process whose numba cache is empty, then one with
+the cache filled: what compiling the kernels costs once, and what loading them costs every
+process), ``snapshot`` (a lever sweep of the county with a shared burn-in,
+:func:`popsim.experiments.burnin.sweep_cost`: per-run CPU against a full run) and
+``calibration`` (runs per hour of the ``china`` scenario at ``run.households = 200000`` with
+``run.scale = 5``, i.e. 48 townships of the full region's size and a fifth of its providers and
+office, each run with its own seed and behaviour coefficient as a calibration's evaluations are,
+on 2 worker processes through :func:`popsim.experiments.executors.map_tasks`). Every run of a
+model happens in a fresh Python subprocess, so that peak memory (``VmHWM``) belongs to that run
+alone. ``--kernels numpy`` runs every case on the numpy reference path (``POPSIM_KERNELS``).
 
 Definitions (every JSON line says which run it describes):
 
 * ``months``: every simulated month, **the 35-year burn-in included** (``run.burn_in_years``);
   ``agent_months = households x months``.
 * ``wall_s``: building the model + stepping to the end + building the dataset, i.e. the cost of
-  ``popsim.run`` after ``import popsim``. ``agent_months_per_s = agent_months / wall_s``;
+  ``popsim.run`` once its modules are imported (``import popsim`` imports them on first use;
+  ``import_s`` is that import, Mesa, pandas, scipy and numba included, paid once per process and
+  not counted in ``wall_s``). ``agent_months_per_s = agent_months / wall_s``;
   ``step_agent_months_per_s`` divides by the stepping time alone.
 * ``cpu_s``: CPU time of the same span (``agent_months_per_cpu_s`` divides by it), and
   ``load_1min`` the load average when the run ended: on a shared machine a wall time well above
   the CPU time means the run waited for a core, and the CPU figures are what an idle machine
   would show (the model is single-threaded).
+* ``rerun_wall_s`` and ``rerun_cpu_s`` (runs under 1M households): the same run again in the
+  same process, after the first has loaded the compiled kernels and xarray's lazy imports: the
+  cost of every run but the first of a sweep, a calibration or the app.
 * ``peak_rss_mb``: the process's peak resident memory (``VmHWM``); ``baseline_rss_mb`` the
   resident memory of the same interpreter after ``import popsim`` and before the model is built;
   ``bytes_per_household = (peak - baseline) / households``.
@@ -58,9 +71,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-CASES = ("county", "100k", "1m", "10m", "fit", "reference")
+CASES = ("county", "100k", "1m", "10m", "fit", "reference", "kernels", "snapshot",
+         "calibration")
 SIZES = {"county": None, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 REFERENCE_HOUSEHOLDS = 50_000
+#: The calibration case: the size a calibration of ``china`` runs at, its workers and runs.
+CALIBRATION = {"households": 200_000, "scale": 5, "workers": 2, "runs": 4}
 QUICK = {"max_households": 100_000, "reference_households": 5_000}  # and --repeat 1
 #: Phase methods of the model that are not household phases (the rest are: see
 #: ``household_helpers``), and the phase each is charged to.
@@ -165,7 +181,7 @@ def _vectorised(spec: dict) -> dict:
     t1 = time.perf_counter()
     separate = spec["phases"] == "separate"
     timer = PhaseTimer()
-    if not separate:
+    if spec["phases"] == "same":
         timer.instrument(model)
     model.run_to_end()
     t2 = time.perf_counter()
@@ -179,6 +195,17 @@ def _vectorised(spec: dict) -> dict:
                ms_per_month=round(1e3 * (t2 - t1) / months, 3),
                srb_last_year=round(float(ds.srb.isel(year=-1)), 1))
     del ds, model
+    if spec["phases"] == "separate":  # the same run again in this process: what a sweep pays
+        c4, t4 = time.process_time(), time.perf_counter()
+        again = popsim.PopSimModel(sc)
+        again.run_to_end()
+        again.dataset()
+        out.update(rerun_wall_s=round(time.perf_counter() - t4, 3),
+                   rerun_cpu_s=round(time.process_time() - c4, 3))
+        del again
+    if spec["phases"] == "none":
+        out["phase_run"] = "none"
+        return out
     if separate:  # shares from a second, instrumented run (its peak is not counted above)
         model = popsim.PopSimModel(sc)
         timer.instrument(model)
@@ -219,14 +246,67 @@ def _figures(n: int, months: int, wall: float, cpu: float, baseline_kb: int,
             "wall_s": round(wall, 3), "agent_months_per_s": round(n * months / wall),
             "cpu_s": round(cpu, 3), "agent_months_per_cpu_s": round(n * months / cpu),
             "load_1min": round(os.getloadavg()[0], 2),
-            "peak_rss_mb": round(peak_kb / 1024, 1), "baseline_rss_mb": round(baseline_kb / 1024, 1),
+            "peak_rss_mb": round(peak_kb / 1024, 1),
+            "baseline_rss_mb": round(baseline_kb / 1024, 1),
             "bytes_per_household": round((peak_kb - baseline_kb) * 1024 / n, 1)}
+
+
+def _snapshot(spec: dict) -> dict:
+    """A lever sweep's per-run cost with a shared burn-in against a full run (CPU seconds)."""
+    try:
+        from popsim.experiments.burnin import sweep_cost
+    except ImportError as e:  # the shared burn-in is another module's; say so, do not fail
+        return {"skipped": f"popsim.experiments.burnin.sweep_cost is not available: {e}"}
+    res = sweep_cost(spec["scenario"], spec.get("seed", 1))
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in res.items()}
+
+
+def _calibration_task(task: tuple) -> float:
+    """One calibration evaluation: a run of the scenario with its own seed and coefficient;
+    returns the last year's SRB (the dataset stays in the worker)."""
+    import popsim
+
+    scenario, seed, overrides = task
+    ds = popsim.run(popsim.load_scenario(scenario, overrides), seed=seed)
+    return float(ds.srb.isel(year=-1))
+
+
+def _calibration(spec: dict) -> dict:
+    from popsim.experiments.executors import map_tasks
+
+    c = CALIBRATION
+    base = {"run.households": c["households"], "run.scale": c["scale"]}
+    sc = _load(spec["scenario"], None, base)
+    tasks = [(spec["scenario"], 100 + i,
+              {**base, "behaviour.abort_intercept": sc.behaviour.abort_intercept + 0.05 * i})
+             for i in range(c["runs"])]
+    c0, t0 = time.process_time(), time.perf_counter()
+    srb = dict(map_tasks(_calibration_task, tasks, workers=c["workers"]))
+    wall = time.perf_counter() - t0
+    months = _months(sc)
+    return {"scenario": spec["scenario"], "households": c["households"], "scale": c["scale"],
+            "townships": sc.population.townships // c["scale"], "months": months,
+            "workers": c["workers"], "runs": len(tasks), "wall_s": round(wall, 3),
+            "parent_cpu_s": round(time.process_time() - c0, 3),
+            "s_per_run_per_worker": round(wall * c["workers"] / len(tasks), 3),
+            "runs_per_hour": round(3600 * len(tasks) / wall),
+            "agent_months_per_s": round(len(tasks) * c["households"] * months / wall),
+            "load_1min": round(os.getloadavg()[0], 2),
+            "srb_last_year": [round(srb[i], 1) for i in range(len(tasks))]}
 
 
 def worker(spec: dict) -> None:
     import popsim  # noqa: F401  (the baseline RSS is that of an interpreter with popsim imported)
 
-    out = _reference(spec) if spec["kind"] == "reference" else _vectorised(spec)
+    t0 = time.perf_counter()
+    import popsim.api  # noqa: F401  (the model's modules: Mesa, pandas, scipy, numba)
+    import popsim.model.model  # noqa: F401
+
+    imported = round(time.perf_counter() - t0, 3)
+    kind = spec["kind"]
+    out = {"reference": _reference, "snapshot": _snapshot,
+           "calibration": _calibration}.get(kind, _vectorised)(spec)
+    out.update(import_s=imported, kernels=os.environ.get("POPSIM_KERNELS", "numba"))
     print(json.dumps(out))
 
 
@@ -234,9 +314,9 @@ def worker(spec: dict) -> None:
 # the driver
 
 
-def run_worker(spec: dict) -> dict:
+def run_worker(spec: dict, env_extra: dict | None = None) -> dict:
     """Run one measurement in a fresh interpreter and return its JSON result."""
-    env = dict(os.environ, PYTHONHASHSEED="0")
+    env = dict(os.environ, PYTHONHASHSEED="0", **(env_extra or {}))
     proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker",
                            json.dumps(spec)], capture_output=True, text=True, env=env,
                           cwd=REPO, check=False)
@@ -300,11 +380,16 @@ def main(argv=None) -> int:
                     help="runs of each case under 1M households (and of the vectorised side of "
                          "the reference comparison); the fastest is reported (default 3, "
                          "1 with --quick)")
+    ap.add_argument("--kernels", choices=("numba", "numpy"), default=None,
+                    help="run the compiled kernels (default) or the numpy reference path "
+                         "(sets POPSIM_KERNELS for the measured processes)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         worker(json.loads(args.worker))
         return 0
+    if args.kernels:
+        os.environ["POPSIM_KERNELS"] = args.kernels
     cap = args.max_households or (QUICK["max_households"] if args.quick else None)
     ref_n = args.reference_households or (QUICK["reference_households"] if args.quick
                                           else REFERENCE_HOUSEHOLDS)
@@ -328,7 +413,33 @@ def main(argv=None) -> int:
             emit(scaling_fit(points))
         elif name == "reference":
             emit(reference_case(ref_n, repeat))
+        elif name == "kernels":
+            emit(kernels_case())
+        elif name == "snapshot":
+            emit({"case": "snapshot", "scenario": "county",
+                  **run_worker({"kind": "snapshot", "scenario": "county"})})
+        elif name == "calibration":
+            emit({"case": "calibration", **run_worker({"kind": "calibration",
+                                                       "scenario": "china"})})
     return 0
+
+
+def kernels_case() -> dict:
+    """The county run in a process whose numba cache directory is empty (every kernel is
+    compiled in the run), then in a second process reading that cache, then with the usual
+    cache; each in a fresh process. The temporary cache is removed afterwards."""
+    import tempfile
+
+    spec = {"kind": "vectorised", "scenario": "county", "households": None,
+            "phases": "none"}
+    keep = ("wall_s", "cpu_s", "init_s", "run_s", "import_s")
+    with tempfile.TemporaryDirectory(prefix="popsim-numba-") as cache:
+        cold = run_worker(spec, {"NUMBA_CACHE_DIR": cache})
+        warm = run_worker(spec, {"NUMBA_CACHE_DIR": cache})
+    usual = run_worker(spec)
+    return {"case": "kernels", "scenario": "county", "cold_cache": {k: cold[k] for k in keep},
+            "warm_cache": {k: warm[k] for k in keep}, "usual_cache": {k: usual[k] for k in keep},
+            "compile_s": round(cold["wall_s"] - warm["wall_s"], 3)}
 
 
 def scaling_fit(points: list[tuple[int, float, float, int]]) -> dict:
@@ -379,14 +490,18 @@ def reference_case(n: int, repeat: int) -> dict:
                        "phases": "separate"}, repeat)
     keep = ("wall_s", "cpu_s", "agent_months_per_s", "agent_months_per_cpu_s",
             "step_agent_months_per_s", "peak_rss_mb", "bytes_per_household")
+    again = ("rerun_wall_s", "rerun_cpu_s")
     return {"case": "reference", "households": n, "months": ref["months"],
             "reference_baseline": {k: ref[k] for k in keep},
-            "vectorised_baseline": {k: same[k] for k in keep},
-            "vectorised_county": {k: county[k] for k in keep},
+            "vectorised_baseline": {k: same[k] for k in keep + again},
+            "vectorised_county": {k: county[k] for k in keep + again},
             "speedup": round(same["agent_months_per_s"] / ref["agent_months_per_s"], 1),
             "speedup_step_only": round(same["step_agent_months_per_s"]
                                        / ref["step_agent_months_per_s"], 1),
             "speedup_cpu": round(ref["cpu_s"] / same["cpu_s"], 1),
+            # a second run in the vectorised process (kernels loaded): what every run of a
+            # sweep but its first costs
+            "speedup_cpu_rerun": round(ref["cpu_s"] / same["rerun_cpu_s"], 1),
             "speedup_county_vs_reference": round(county["agent_months_per_s"]
                                                  / ref["agent_months_per_s"], 1)}
 

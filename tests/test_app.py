@@ -4,13 +4,19 @@ The page is rendered with Solara's test renderer (real widgets, no browser) agai
 file that sets nothing, so every control must show the schema's own default, unit, bounds and
 description. The classroom (the runs behind the page) is driven directly: a lever changed
 mid-run keeps the years before it exactly and acts from the current year; bad input is refused
-with a message; every lesson loads; the views and charts draw what the datasets hold.
+with a message; every lesson loads; the views and charts draw what the datasets hold. Issue 16:
+a lever change continues from the January snapshot exactly as a full replay, keeps the old
+curve and marks its year; sliders and steppers follow the schema's bounds; the SRB axes hold
+every line and the target the county is held to; the headline is the pooled SRB; birth-order
+points on too few births are hidden (binomial standard error) and the others banded; settings
+are shown in the schema's plain words; lesson 6 teaches what its question asks.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import socket
 import tomllib
 
@@ -23,11 +29,12 @@ pytest.importorskip("solara", reason="the app extra is not installed (pip instal
 import ipyvuetify as v  # noqa: E402
 import solara  # noqa: E402
 
+import popsim  # noqa: E402
 from popsim import ScenarioError, load_scenario  # noqa: E402
-from popsim.app import charts, views  # noqa: E402
-from popsim.app.classroom import (LEVERS, MAX_HOUSEHOLDS, Classroom, build_scenario,  # noqa: E402
-                                  parse_input, shadow_of, switch_at)
-from popsim.app.controls import format_value, lever_controls, run_controls  # noqa: E402
+from popsim.app import charts, live, views, words  # noqa: E402
+from popsim.app.classroom import (BEFORE_LABEL, LEVERS, MAX_HOUSEHOLDS, SHADOW_LABEL,  # noqa: E402
+                                  Classroom, build_scenario, parse_input, shadow_of, switch_at)
+from popsim.app.controls import control, format_value, lever_controls, run_controls  # noqa: E402
 from popsim.app.lessons import LESSONS, get_lesson, off_overrides  # noqa: E402
 from popsim.app.page import SCENARIO_ENV, Page  # noqa: E402
 from popsim.cli import main  # noqa: E402
@@ -67,13 +74,15 @@ def test_controls_come_from_the_schema_and_refuse_values_out_of_bounds(page):
         widget = _widget(page, ctrl.css)
         assert spec.section_kind == "lever" and spec.schedulable, ctrl.path
         assert spec.description in widget.hint, ctrl.path
-        assert f"Allowed: {spec.bounds_text()}" in widget.hint, ctrl.path
+        assert f"Allowed: {words.bounds_text(ctrl.path)}" in widget.hint, ctrl.path
         if spec.unit != "-":
             assert f"({spec.unit})" in widget.label, ctrl.path
         default = _schema_default(ctrl.path)
         if spec.kind == "choice":
             assert isinstance(widget, v.Select)
-            assert widget.items == list(spec.choices)
+            assert [i["value"] for i in widget.items] == list(spec.choices)
+            assert [i["text"] for i in widget.items] == [c.replace("_", " ")
+                                                         for c in spec.choices]
             assert widget.v_model == default, ctrl.path
         else:
             assert float(widget.v_model) == pytest.approx(default), ctrl.path
@@ -84,7 +93,10 @@ def test_controls_come_from_the_schema_and_refuse_values_out_of_bounds(page):
     assert int(seed.v_model) == param_spec("run.seed").default
     assert int(households.v_model) == 10_000
     assert param_spec("run.households").description in households.hint
-    assert f"Allowed: [100, {MAX_HOUSEHOLDS}]" in households.hint
+    assert f"Allowed: from 100 to {MAX_HOUSEHOLDS:,} households" in households.hint
+    # plain words: no bound nobody can read
+    assert seed.hint.endswith("Allowed: any whole number from 0")
+    assert str(2**63 - 1) not in seed.hint
 
     # a value typed outside the bounds is refused with the reason; a good one is applied
     reach = _widget(page, "popsim-control popsim-propaganda-reach")
@@ -99,7 +111,38 @@ def test_controls_come_from_the_schema_and_refuse_values_out_of_bounds(page):
     reach.fire_event("keyup.enter", None)
     reach = _widget(page, "popsim-control popsim-propaganda-reach")
     assert reach.error_messages == []
-    assert "propaganda.reach = 0.2" in page.find(v.Html, class_="popsim-status").widget.children[0]
+    status = page.find(v.Html, class_="popsim-status").widget.children[0]
+    assert status.startswith("Share of households reached by propaganda each month: 20% from")
+
+
+def test_levers_with_bounds_have_sliders_or_steppers(page):
+    """A share (bounds 0-1) gets a slider over its schema bounds, committed on release; a lever
+    with wide bounds gets a stepper that moves it by its order of magnitude, inside the bounds."""
+    for ctrl in lever_controls():
+        spec = param_spec(ctrl.path)
+        sliders = page.find(v.Slider, class_=f"popsim-slider popsim-slider-{ctrl.slug}")
+        ups = page.find(v.Btn, class_=f"popsim-up-{ctrl.slug}")
+        if spec.kind == "float" and (spec.lo, spec.hi) == (0, 1):
+            sliders.assert_single()
+            assert (sliders.widget.min, sliders.widget.max) == (spec.lo, spec.hi), ctrl.path
+            assert not ups.widgets
+        elif spec.kind == "float":
+            ups.assert_single()
+            assert not sliders.widgets
+        else:
+            assert not sliders.widgets and not ups.widgets, ctrl.path
+    slider = page.find(v.Slider, class_="popsim-slider popsim-slider-registration-coverage")
+    slider.widget.fire_event("change", 0.25)
+    status = page.find(v.Html, class_="popsim-status").widget.children[0]
+    assert status.startswith("Chance a pregnancy is registered: 25% from")
+    assert float(_widget(page, "popsim-control popsim-registration-coverage").v_model) == 0.25
+    up = page.find(v.Btn, class_="popsim-up-enforcement-tip-reward")
+    up.widget.click()  # 2,000 -> 3,000 yuan
+    assert float(_widget(page, "popsim-control popsim-enforcement-tip-reward").v_model) == 3000
+    tip = control("enforcement.tip_reward")
+    assert [tip.step(x, d) for x in (0.0, 10.0, 1200.0) for d in (-1, 1)] == \
+        [0.0, 1000.0, 9.0, 20.0, 1000.0, 2000.0]
+    assert tip.step(1e6, 1) == 1e6 and tip.step(0.0, -1) == 0.0  # the schema's bounds
 
 
 def test_lever_changed_mid_run_keeps_the_past_and_acts_from_now():
@@ -117,6 +160,19 @@ def test_lever_changed_mid_run_keeps_the_past_and_acts_from_now():
     ds = room.snapshot.runs[0].ds
     contacts = ds["propaganda_contacts"].values
     assert contacts[3] > 5 * contacts[2] > 0  # reach 0.05 -> 0.6 from 2003
+    # the run as it was goes on beside it, for comparison, and the charts mark the change
+    snap = room.snapshot
+    assert snap.before.label == BEFORE_LABEL and snap.changed == 2003
+    xr.testing.assert_equal(snap.before.ds.isel(year=slice(0, 3)), past)
+    before = snap.before.ds["propaganda_contacts"].values
+    assert before.size == 4 and contacts[3] > 5 * before[3]
+    for panel in (views.srb_panels(snap)[0], views.reported_panel(snap)):
+        faded = [s for s in panel.series if s.name.startswith(BEFORE_LABEL.lower())]
+        assert faded and all(s.opacity < 1 and s.style == "dashed" for s in faded)
+        assert sum(math.isfinite(y) for y in faded[0].y) == 4
+        assert panel.marks == ((2003, "change 2003"),)
+        mark = charts.echarts_option(panel)["series"][-1]["markLine"]["data"]
+        assert mark == [{"xAxis": "2003", "name": "change 2003"}]
     assert room.snapshot.levers["propaganda.reach"] == 0.6
     assert room.snapshot.schedules["propaganda.reach"] == ("2000: 0.01, 2001: 0.0116667, "
                                                            "2002: 0.0133333, 2003: 0.6")
@@ -126,6 +182,74 @@ def test_lever_changed_mid_run_keeps_the_past_and_acts_from_now():
     for run in room.snapshot.runs:
         regime = tomllib.loads(run.ds.attrs["scenario_toml"])["policy"]["regime"]
         assert regime["step"][-1] == [2004, "two_child"], run.role
+    assert room.snapshot.changed == 2004
+    room.reset()
+    assert room.snapshot.before is None and room.snapshot.changed is None
+
+
+def test_lever_changed_after_the_run_keeps_the_old_curve():
+    room = Classroom(households=SMALL, run={**SHORT, "run.end_year": 2003})
+    old = room.run_to_end().runs[0].ds
+    room.set_lever("enforcement.tip_reward", "8000")
+    snap = room.snapshot
+    assert snap.done == 0 and snap.changed == 2000  # every run restarted from the first year
+    assert "restarted from 2000" in snap.message
+    xr.testing.assert_identical(snap.before.ds, old)
+    faded = views.srb_panels(snap)[0].series[0]
+    assert faded.name == BEFORE_LABEL.lower() and faded.opacity < 1
+    assert all(math.isfinite(y) for y in faded.y)  # the whole old curve, before any new year
+    room.step_year()
+    assert room.snapshot.before.ds.sizes["year"] == 4  # a finished run does not step
+
+
+def test_lever_change_resumes_from_the_january_snapshot_exactly_as_a_full_replay():
+    """The changed run continues from its snapshot of 1 January of the current year, and its
+    whole history is the one a fresh run of the switched scenario from its burn-in gives."""
+    room = Classroom(households=SMALL, run=SHORT)
+    for _ in range(3):
+        room.step_year()
+    old = room._runs[0]
+    room.set_lever("propaganda.reach", "0.6")
+    new = room._runs[0]
+    assert new.januaries[2003] is old.januaries[2003]  # continued, not replayed
+    room.run_to_end()
+    settings = {**SHORT, "run.households": SMALL}
+    reach = load_scenario("county", settings).get("propaganda.reach")
+    first = 2000 - SHORT["run.burn_in_years"]
+    switched = load_scenario("county", {**settings,
+                                        "propaganda.reach": switch_at(reach, 0.6, first, 2003)})
+    xr.testing.assert_identical(room.snapshot.runs[0].ds, popsim.run(switched, room.seed))
+    # a change after the end restarts from the first year's snapshot: no new burn-in
+    room.set_lever("propaganda.reach", "0.1")
+    assert room._runs[0].januaries[2000] is new.januaries[2000]
+
+
+def test_snapshots_of_a_run_stay_within_their_memory_budget(monkeypatch):
+    room = Classroom(households=SMALL, run=SHORT)
+    one = room._runs[0].januaries[2000].nbytes
+    monkeypatch.setattr(live, "SNAPSHOT_BYTES", int(3.5 * one))
+    room.run_to_end()
+    for run in room._runs:
+        kept = sorted(run.januaries)
+        assert kept[0] == 2000 and kept[-1] == 2020 and len(kept) == 3, kept
+        assert run.snapshot_bytes <= 3.5 * one * 1.05  # snapshots differ a little in size
+
+
+def test_dropped_runs_do_not_keep_their_models_alive():
+    # Mesa 3.3 keeps every model in ``mesa.Agent._ids``; a classroom that switches lessons
+    # must not accumulate the models of the runs it dropped
+    import gc
+    import weakref
+
+    import mesa
+    room = Classroom(households=SMALL, run=SHORT)
+    room.step_year()
+    models = [weakref.ref(r.model) for r in room._runs]
+    room._build()  # the page's new epoch: the old runs (unfinished) are dropped
+    gc.collect()
+    assert all(m() is None for m in models)
+    ids = getattr(mesa.Agent, "_ids", {})
+    assert all(r.model in ids for r in room._runs) or not isinstance(ids, dict)
 
 
 def test_switch_at_keeps_every_earlier_year():
@@ -230,13 +354,123 @@ def test_views_and_charts_show_what_the_datasets_hold():
         option = json.loads(json.dumps(charts.echarts_option(panel), allow_nan=False))
         assert option["title"]["text"] == panel.title
     srb = views.srb_panels(snap)[0]
-    assert [s.name for s in srb.series] == ["A", "B", "No measures (shadow)"]
+    assert [s.name for s in srb.series] == ["A", "B", SHADOW_LABEL]
     assert sum(math.isfinite(y) for y in srb.series[0].y) == 4
     fig = charts.figure(views.srb_panels(snap), sharey=True)
     assert len(fig.axes) == 3
     clinics = snap.compared[0].clinics
     assert clinics["labels"][-2:] == ["county", "outside"]
     assert "Cost per averted missing girl" in views.tradeoff_markdown(snap)
+
+
+@pytest.fixture(scope="module")
+def lesson6():
+    """Lesson 6 at the app's own size and seed, run to the end (about 4 s)."""
+    return Classroom().run_lesson(6)
+
+
+def _inside(panel, values) -> bool:
+    lo, hi = panel.y_range
+    return all(lo <= v <= hi for v in values if math.isfinite(v))
+
+
+def test_lesson6_target_line_and_every_srb_line_inside_the_axes(lesson6):
+    snap = lesson6
+    a, b = snap.compared
+    assert all(math.isnan(t) for t in a.target)  # A is held to nothing
+    assert b.target == (110.0,) * 21  # enforcement.srb_target, under pressure from 2000
+    panels = [*views.srb_panels(snap), views.reported_panel(snap)]
+    for panel in panels:
+        assert _inside(panel, [snap.natural_srb, 110.0]), panel.key
+        for series in panel.series:
+            assert _inside(panel, series.y), (panel.key, series.name, panel.y_range)
+    reported = panels[-1]
+    target = [s for s in reported.series if s.name == "target (110)"]
+    assert len(target) == 1 and target[0].y == (110.0,) * 21
+    low = min(y for s in reported.series if s.name == "B reported" for y in s.y)
+    assert low < 90 and reported.y_range[0] <= low  # the old fixed 90-160 axis cut it off
+    option = charts.echarts_option(reported)
+    assert (option["yAxis"]["min"], option["yAxis"]["max"]) == reported.y_range
+    assert "target (110)" in [s["name"] for s in option["series"]]
+    # a lesson without pressure draws no target
+    assert not [s for s in views.srb_panels(Classroom(households=SMALL, lesson=1, run=SHORT)
+                                            .snapshot)[0].series if "target" in s.name]
+
+
+def test_lesson6_reported_figure_meets_the_target_while_the_truth_does_not(lesson6):
+    """The lesson's intent (its question): held to 110, the county's reported SRB meets the
+    target while its true SRB stays above it; without pressure the reported SRB is above the
+    true one (girls concealed). And the reported figure stays a figure a county could report:
+    misreport 0.05 drove it to 69 within a few years."""
+    a, b = (r.ds.sel(year=slice(2000, 2008)) for r in lesson6.compared)
+    assert views.pooled_srb(b) > 113 and views.pooled_srb(b, "reported_births") < 111
+    assert views.pooled_srb(a, "reported_births") > views.pooled_srb(a) > 113
+    assert float(views.rolling_srb(lesson6.compared[1].ds, "reported_births").min()) > 85
+
+
+def test_headline_is_the_pooled_srb_and_missing_girls_in_words(lesson6):
+    for item, run in zip(views.headline(lesson6), lesson6.runs):
+        b = run.ds["births"].sum(("year", "parity"))
+        male, female = float(b.sel(sex="male")), float(b.sel(sex="female"))
+        assert item["srb"] == pytest.approx(100 * male / female)
+        assert item["srb_se"] == pytest.approx(float(views.srb_se(item["srb"], male + female)))
+        assert item["srb_year"] == pytest.approx(float(run.ds["srb"][-1]))
+        assert (item["first_year"], item["year"]) == (2000, 2020)
+    assert views.missing_text(-28.4) == views.missing_text(0.3) == "none missing"
+    assert views.missing_text(164.2) == "164 girls missing"
+    assert views.missing_text(1234.0) == "1,234 girls missing"
+
+
+def test_birth_order_points_on_too_few_births_are_hidden_and_the_rest_banded(lesson6):
+    # the standard error: the delta method against draws of a binomial (own generator)
+    rng = np.random.default_rng(5)
+    p = 106 / 206
+    boys = rng.binomial(400, p, size=200_000)
+    assert float(views.srb_se(106.0, 400)) == pytest.approx(
+        float(np.std(100 * boys / (400 - boys))), rel=0.03)
+    least = views.min_births(106.0)
+    assert least == 200 and views.srb_se(106.0, least) <= views.MAX_SE
+    assert views.srb_se(106.0, least - 1) > views.MAX_SE
+    snap = lesson6
+    least = views.min_births(snap.natural_srb)
+    for panel, run in zip(views.srb_panels(snap)[1:], snap.compared):
+        for series, band, parity in zip(panel.series, panel.bands, ("1", "2", "3+")):
+            n = views.rolling_births(run.ds, parity=parity).values
+            y = np.array(series.y)
+            assert np.array_equal(np.isnan(y), n < least), (panel.key, parity)
+            shown = ~np.isnan(y)
+            lo, hi = np.array(band.lo), np.array(band.hi)
+            assert np.all(lo[shown] < y[shown]) and np.all(y[shown] < hi[shown])
+            assert np.all(np.isnan(lo[~shown]))
+        third = panel.series[2]
+        assert all(math.isnan(y) for y in third.y) and third.name.endswith("too few births")
+        assert sum(math.isfinite(y) for y in panel.series[0].y) == 21  # first births: all
+    option = charts.echarts_option(views.srb_panels(snap)[1])
+    areas = [s for s in option["series"] if "areaStyle" in s]
+    assert len(areas) == 3 and all(s["stack"].startswith("band-") for s in areas)
+    fig = charts.figure(views.srb_panels(snap))
+    assert len(fig.axes) == 3 and len(fig.axes[1].collections) == 3  # the bands, filled
+
+
+def test_plain_words_from_the_schema():
+    for path in (*LEVERS, "enforcement.srb_target", "enforcement.misreport", "run.seed"):
+        spec = param_spec(path)
+        assert spec.description.startswith(words.name(path)), path
+    assert words.setting("enforcement.inspections_per_month", 60.0) == \
+        "Routine clinic inspections in the county: 60 inspections/month"
+    assert words.setting("registration.coverage", 1.0) == \
+        "Chance a pregnancy is registered: 100%"
+    assert words.value_text("policy.regime", "two_child") == "two child"
+    assert words.value_text("registration.approval_required", True) == "yes"
+    assert words.bounds_text("run.seed") == "any whole number from 0"
+    internal = re.compile(r"\b[a-z_]+\.[a-z_]+\b")  # a dotted schema path
+    for lesson in LESSONS:
+        for config in (lesson.a, lesson.b, shadow_of(lesson.a)):
+            assert not internal.search(config.describe()), config.describe()
+            assert not internal.search(config.label) and "shadow" not in config.label
+    assert get_lesson(4).a.describe().startswith(
+        "Only these measures: Routine clinic inspections in the county: 40 inspections/month; "
+        "Reward for a tip leading to a case: 5,000 yuan;")
 
 
 def test_app_command_refuses_bad_arguments(capsys):

@@ -5,10 +5,15 @@ drives the page with Playwright and Debian's chromium (``/usr/bin/chromium``; ``
 installs it), and checks what the issue asks: the first chart appears (the time it took is
 printed, not asserted: the test must pass on a machine whose cores are busy, so every wait is
 on an event with a generous timeout); a lever typed in changes the run; a step redraws the
-SRB chart and changes the displayed value; a value outside the schema's bounds is refused with
-its reason; switching lessons while playing neither crashes the server nor logs a traceback;
-and no request of the page leaves localhost (every request and websocket is recorded). A
-screenshot is saved as results/app_screenshot.png.
+SRB chart and changes the displayed value; a lever changed mid-run leaves the run as it was
+drawn beside it; a value outside the schema's bounds is refused with its reason; a slider moves
+a share; switching lessons while playing neither crashes the server nor logs a traceback;
+lesson 6 played to the end draws its target line (110) and its reported SRB inside the chart's
+axes (read from the ECharts instance the browser drew) and its headline numbers are the pooled
+SRB of the trade-off table; on a projector's 1280 x 800 screen the trade-off table is in view
+without scrolling; and no request of the page leaves localhost (every request and websocket is
+recorded). Screenshots of lesson 6 are saved under results/app/: the projector's screen
+(projector_1280x800.png) and the whole page (lesson6.png).
 
 Skipped only on a developer machine without chromium; with ``CI=true`` a missing chromium or
 Playwright is a failure, because the test must run in CI.
@@ -28,7 +33,8 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 REPO = Path(__file__).resolve().parents[1]
-SCREENSHOT = REPO / "results" / "app_screenshot.png"
+SHOTS = REPO / "results" / "app"
+PROJECTOR = {"width": 1280, "height": 800}
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--no-first-run"]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -80,15 +86,51 @@ def _set_field(page, css: str, text: str) -> None:
     field.press("Enter")
 
 
-def _wait_year(page, role: str, at_least: int) -> None:
-    """Wait until the headline of run ``role`` shows the SRB of ``at_least`` or a later year
-    (while playing, a year may show for less than a polling interval)."""
+def _wait_year(page, role: str, at_least: int, timeout: float = TIMEOUT) -> None:
+    """Wait until the headline of run ``role`` shows the SRB so far up to ``at_least`` or a
+    later year (while playing, a year may show for less than a polling interval)."""
     page.wait_for_function(
         """([role, year]) => {
-            const el = document.querySelector(`.popsim-headline-${role}`);
-            const m = el && el.innerText.match(/SRB (\\d{4})/);
-            return m !== null && Number(m[1]) >= year;
-        }""", arg=[role, at_least])
+            const el = document.querySelector(`.popsim-headline-${role} .popsim-headline-year`);
+            return el !== null && Number(el.innerText) >= year;
+        }""", arg=[role, at_least], timeout=timeout * 1000)
+
+
+def _year(page, role: str) -> str:
+    return page.locator(f".popsim-headline-{role} .popsim-headline-year").inner_text()
+
+
+def _save(page, name: str) -> Path:
+    """A screenshot of the page under results/app/, written atomically."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / name
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    page.screenshot(path=str(tmp))
+    os.replace(tmp, path)
+    return path
+
+
+#: What the browser drew on one ECharts chart: the y axis extent and each series' values.
+_DRAWN = """(css) => {
+    const el = document.querySelector(css);
+    const chart = el && el.__vue__ && el.__vue__.chart;
+    if (!chart) { return null; }
+    const extent = chart.getModel().getComponent('yAxis', 0).axis.scale.getExtent();
+    const series = chart.getOption().series.map(s => [s.name, s.data]);
+    return {extent: extent, series: series};
+}"""
+
+
+def _inside_the_axes(page, css: str, names: list[str]) -> dict:
+    """Check that the series ``names`` of the chart ``css`` lie inside its drawn y axis."""
+    drawn = page.evaluate(_DRAWN, css)
+    assert drawn is not None, f"no ECharts instance on {css}"
+    lo, hi = drawn["extent"]
+    series = dict((name, data) for name, data in drawn["series"])
+    for name in names:
+        values = [v for v in series[name] if v is not None]
+        assert values and all(lo <= v <= hi for v in values), (css, name, lo, hi, values)
+    return drawn
 
 
 def _wait_redrawn(page, chart, before: bytes) -> None:
@@ -125,10 +167,11 @@ def test_app_in_a_real_browser(server):
             value = page.locator(".popsim-headline-you .popsim-srb-value")
             headline = page.locator(".popsim-headline-you")
             assert value.inner_text() == "–"  # nothing simulated yet
+            reach_words = "Share of households reached by propaganda each month"
 
             # change a lever (typed, as a teacher would), then step one year
             _set_field(page, "popsim-propaganda-reach", "0.5")
-            page.wait_for_selector(".popsim-status:has-text('propaganda.reach = 0.5')")
+            page.wait_for_selector(f".popsim-status:has-text('{reach_words}: 50%')")
             chart = page.locator(".popsim-srb-chart")
             before = chart.screenshot()
             page.click(".popsim-step")
@@ -138,10 +181,15 @@ def test_app_in_a_real_browser(server):
             first_value = value.inner_text()
             assert float(first_value) > 50
             _wait_redrawn(page, chart, before)  # ECharts paints the new option
-            assert "SRB 2000" in headline.inner_text()
+            assert _year(page, "you") == "2000"
             page.click(".popsim-step")
-            page.wait_for_selector(".popsim-headline-you:has-text('SRB 2001')")
+            _wait_year(page, "you", 2001)
             assert _field(page, "popsim-propaganda-reach").input_value() == "0.5"
+            # the run before the change is drawn faded beside it (a lever set in 2002)
+            _set_field(page, "popsim-propaganda-reach", "0.3")
+            page.wait_for_selector(f".popsim-status:has-text('{reach_words}: 30% from 2002')")
+            drawn = page.evaluate(_DRAWN, ".popsim-srb-chart")
+            assert "before the change" in [name for name, _ in drawn["series"]]
 
             # a value outside the schema's bounds is refused with the reason; so is text
             _set_field(page, "popsim-propaganda-reach", "5")
@@ -150,7 +198,14 @@ def test_app_in_a_real_browser(server):
             page.wait_for_selector(".popsim-enforcement-tip-reward:has-text('must be a number')")
             _set_field(page, "popsim-run-households", "20000000")
             page.wait_for_selector(".popsim-run-households:has-text('above the app')")
-            assert "SRB 2001" in headline.inner_text()  # nothing was rebuilt
+            assert _year(page, "you") == "2001"  # nothing was rebuilt
+            assert headline.is_visible()
+            # a share has a slider over its bounds: a click half-way sets about 50%
+            page.locator(".popsim-slider-registration-coverage .v-slider").click()
+            page.wait_for_selector(".popsim-status:has-text('Chance a pregnancy is registered: ')"
+                                   ":has-text('from 2002')")
+            coverage = float(_field(page, "popsim-registration-coverage").input_value())
+            assert 0.4 <= coverage <= 0.6, coverage
             assert proc.poll() is None
 
             # play, and switch lessons while it plays
@@ -164,7 +219,7 @@ def test_app_in_a_real_browser(server):
             page.click(".popsim-lesson-5")
             page.wait_for_selector(".popsim-lesson-card:has-text('Lesson 5')")
             page.click(".popsim-step")
-            page.wait_for_selector(".popsim-headline-A:has-text('SRB 2000')")
+            _wait_year(page, "A", 2000)
             page.wait_for_selector(".popsim-headline-B .popsim-srb-value")
             page.wait_for_selector(".popsim-tradeoffs:has-text('Women investigated per case')")
             assert proc.poll() is None
@@ -173,15 +228,43 @@ def test_app_in_a_real_browser(server):
             page.click(".popsim-play")
             page.wait_for_selector(".popsim-play:has-text('Play')")
 
+            # lesson 6 on a projector: played to the end, its target line and its reported SRB
+            # inside the axes, and the trade-off table on screen without scrolling
+            page.set_viewport_size(PROJECTOR)
+            page.click(".popsim-lesson-6")
+            page.wait_for_selector(".popsim-lesson-card:has-text('Lesson 6')")
+            page.click(".popsim-play")
+            _wait_year(page, "B", 2020, timeout=4 * TIMEOUT)  # 21 years of three runs
+            page.wait_for_selector(".popsim-play:has-text('Play')")
+            page.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
+            table = page.locator(".popsim-tradeoff-table")
+            table.wait_for(state="visible")
+            box = table.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["y"] >= 0, box
+            assert box["x"] + box["width"] <= PROJECTOR["width"], box
+            assert box["y"] + box["height"] <= PROJECTOR["height"], box
+            _save(page, "projector_1280x800.png")
+            # the headline number is the SRB so far, the table's pooled value, not one year's
+            pooled = table.locator("tr:has-text('SRB so far (true)') td").all_inner_texts()[1:]
+            shown = [page.locator(f".popsim-headline-{r} .popsim-srb-value").inner_text()
+                     for r in ("A", "B")]
+            assert shown == pooled, (shown, pooled)
+            for css in (".popsim-reported-chart", ".popsim-srb-chart"):
+                page.locator(css).scroll_into_view_if_needed()
+                page.wait_for_function("(css) => { const el = document.querySelector(css); "
+                                       "return el && el.__vue__ && el.__vue__.chart; }", arg=css)
+            _inside_the_axes(page, ".popsim-reported-chart",
+                             ["A true", "A reported", "B true", "B reported", "target (110)"])
+            _inside_the_axes(page, ".popsim-srb-chart", ["A", "B", "target (110)"])
+
             # the whole page for the record: Solara scrolls inside its app frame, so give the
             # window the page's full height and go back to the top
-            page.set_viewport_size({"width": 1400, "height": 1900})
+            page.set_viewport_size({"width": PROJECTOR["width"], "height": 1700})
             page.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
-            page.wait_for_timeout(500)
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            tmp = SCREENSHOT.with_name(f".{SCREENSHOT.name}.tmp.png")
-            page.screenshot(path=str(tmp))
-            os.replace(tmp, SCREENSHOT)
+            page.wait_for_function("() => [...document.querySelectorAll('.popsim-chart')]"
+                                   ".every(el => el.__vue__ && el.__vue__.chart)")
+            page.wait_for_timeout(500)  # ECharts paints a resized chart on its next frame
+            _save(page, "lesson6.png")
         finally:
             browser.close()
 

@@ -228,3 +228,136 @@ def test_a_closed_pipe_is_not_a_traceback(monkeypatch):
     monkeypatch.setattr(sys, "stdout", out)
     assert main(["params"]) == 0
     out.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# replicates, ensembles and the sampling error of one run (issue 15)
+
+def _posterior(folder: Path) -> Path:
+    """Two behaviour coefficients, three weighted samples within the schema's bounds."""
+    from popsim.experiments.ensemble import posterior_dataset, write_posterior
+
+    ds = posterior_dataset(["behaviour.abort_intercept", "behaviour.seek_motivation"],
+                           [[-20.0, 8.0], [2.0, 8.0], [-4.0, 6.0]], [0.3, 0.3, 0.4],
+                           attrs={"method": "test fixture"})
+    return write_posterior(ds, folder / "post.nc")
+
+
+def _stem(nc: Path) -> str:
+    return nc.name[:-len(".nc")]
+
+
+def test_one_county_run_says_its_sampling_error_and_marks_thin_cells(tmp_path):
+    r = popsim("run", *TINY, "--seed", "5", "--no-plot", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    [nc] = (tmp_path / "results" / "county").glob("*.nc")
+    with xr.open_dataset(nc) as ds:
+        assert "replicate" not in ds.dims  # one run: exactly the dataset popsim.run gives
+        births = ds["births"].load()
+    text = " ".join(r.stdout.split())
+    assert "NOTE: one run of a county-sized scenario" in text
+    # the standard error printed is the binomial one of this run's births, not a constant
+    from popsim.experiments.compare_metrics import srb_standard_error
+
+    male, female = (float(births.sel(sex=s).sum()) for s in ("male", "female"))
+    per_year = (male + female) / births.sizes["year"]
+    se = float(srb_standard_error(per_year, 100 * male / female))
+    assert f"about +-{se:.1f} points" in text and f"({per_year:,.0f} births a year" in text
+    # 3,000 households give ~150 births a year: every SRB cell is too thin to read, and says so
+    rows = [line for line in r.stdout.splitlines() if line[:4].isdigit()]
+    assert len(rows) == 5 and all(line.count("*") == 5 for line in rows)
+    assert "* too few births to read" in r.stdout and "exceeds 10 points" in text
+
+
+def test_the_sampling_note_follows_the_births_not_the_scenario_name():
+    from popsim.reports.run_report import COUNTY_BIRTHS, run_table, sampling_note
+
+    ds = popsim_run_small()
+    assert sampling_note(ds) is not None
+    big = ds.copy()
+    big["births"] = ds["births"] * (2 * COUNTY_BIRTHS / float(ds["total_births"].mean()))
+    big["reported_births"] = ds["reported_births"] * 1000
+    assert sampling_note(big) is None
+    assert "*" not in run_table(big).split("\n", 2)[2]  # enough births in every cell
+
+
+def popsim_run_small():
+    import popsim as api
+
+    return api.run("county", seed=3, overrides={"run.households": 3000, "run.end_year": 2003,
+                                                "run.burn_in_years": 10})
+
+
+def test_replicates_stack_runs_and_print_median_and_interval(tmp_path):
+    from popsim.model.streams import replicate_seeds
+
+    r = popsim("run", *TINY, "--seed", "5", "--replicates", "3", "--workers", "1", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    [nc] = (tmp_path / "results" / "county").glob("*.nc")
+    assert re.fullmatch(r"county-seed5-set-[0-9a-f]{8}-r3", _stem(nc)), nc.name
+    assert nc.with_suffix(".png").stat().st_size > 10_000
+    with xr.open_dataset(nc) as ds:
+        assert ds.sizes["replicate"] == 3 and ds["srb"].dims == ("replicate", "year")
+        assert list(ds["seed"].values) == replicate_seeds(5, 3)
+        assert ds.attrs["seed"] == 5 and ds.attrs["replicates"] == 3
+        assert "ensemble" not in ds.attrs and "draw" not in ds.coords
+        srb = ds["srb"].load()
+    assert "NOTE" not in r.stdout  # replicates give the interval the note asks for
+    assert "median [5% to 95% percentile] of 3 replicates (seeds only" in r.stdout
+    row = next(line for line in r.stdout.splitlines() if line.startswith("2002"))
+    median = float(srb.sel(year=2002).median())
+    assert row.split()[2].startswith(f"{median:.1f}"), row
+
+
+def test_an_ensemble_gives_replicate_r_draw_r_and_seed_r(tmp_path):
+    import numpy as np
+
+    import popsim as api
+    from popsim.experiments.ensemble import read_posterior
+    from popsim.model.streams import replicate_seeds
+
+    post = read_posterior(_posterior(tmp_path))
+    r = popsim("run", *TINY, "--seed", "5", "--ensemble", "post.nc", "--draws", "4",
+               "--workers", "1", "--no-plot", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    [nc] = (tmp_path / "results" / "county").glob("*.nc")
+    assert _stem(nc).endswith(f"-ens-{post.digest[:8]}-r4"), nc.name
+    draws = post.draws(4, 5)
+    with xr.open_dataset(nc) as ds:
+        ds = ds.load()
+    assert ds.sizes["replicate"] == 4 and list(ds["seed"].values) == replicate_seeds(5, 4)
+    assert list(ds["ensemble_parameter"].values) == list(post.parameters)
+    np.testing.assert_array_equal(ds["draw_value"].values,
+                                  [[d[p] for p in post.parameters] for d in draws])
+    assert ds.attrs["ensemble_sha256"] == post.digest and ds.attrs["ensemble"].endswith("post.nc")
+    assert "seeds and posterior draws" in r.stdout
+    # replicate 1 is exactly the run of the scenario with draw 1 and seed 1
+    one = api.run("county", seed=replicate_seeds(5, 4)[1],
+                  overrides={"run.households": 3000, "run.end_year": 2004,
+                             "run.burn_in_years": 15, **draws[1]})
+    np.testing.assert_array_equal(ds["births"].isel(replicate=1).values, one["births"].values)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--draws", "3"], "--draws needs --ensemble"),
+    (["--ensemble", "post.nc", "--draws", "3", "--replicates", "4"],
+     "--draws 3 and --replicates 4"),
+    (["--ensemble", "missing.nc"], "posterior 'missing.nc': no such file"),
+    (["--ensemble", "post.nc", "--set", "behaviour.seek_motivation=3"],
+     "--set behaviour.seek_motivation conflicts with --ensemble post.nc"),
+    (["--replicates", "0"], "--replicates must be at least 1"),
+    (["--ensemble", "post.nc", "--draws", "0"], "--draws must be at least 1"),
+])
+def test_bad_ensemble_arguments_are_refused_before_any_run(tmp_path, args, needle):
+    _posterior(tmp_path)
+    r = popsim("run", *args, cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert needle in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_the_parser_spells_out_the_ensemble_default():
+    from popsim.cli.run import DEFAULT_ENSEMBLE_DRAWS
+    from popsim.experiments.ensemble import DEFAULT_DRAWS
+
+    assert DEFAULT_ENSEMBLE_DRAWS == DEFAULT_DRAWS

@@ -22,8 +22,9 @@ import popsim
 from popsim.cli import main
 from popsim.errors import InputError
 from popsim.experiments.compare import (COLUMNS, compare, context_differences, context_paths,
-                                        levers_off, load_comparison, planner_table,
-                                        quantile_interval, unpaired_interval)
+                                        levers_off, load_comparison, planner_table)
+from popsim.experiments.compare_metrics import quantile_interval, unpaired_interval
+from popsim.experiments.ensemble import posterior_dataset, write_posterior
 from popsim.model.recording import srb
 from popsim.model.streams import replicate_seeds
 from popsim.reports.compare_report import (format_csv, format_markdown, format_terminal,
@@ -218,7 +219,8 @@ def test_planner_table_shape_and_baseline_blank():
                  overrides=TINY, workers=1)
     assert list(ds["scenario"].values) == ["baseline", "comprehensive"]  # listed once, first
     table = planner_table(ds)
-    assert set(table.data_vars) == {c.key for c in COLUMNS}
+    assert set(table.data_vars) == {c.key for c in COLUMNS} | {
+        "ce_rank", "ce_status", "ce_versus", "frontier_share", "cell_births"}
     assert table["averted_run"].sel(scenario="baseline").isnull().all()
     assert np.isfinite(table["srb_end"].values).all()
     total = ds["total_cost_run"].sel(scenario="comprehensive").values
@@ -232,13 +234,14 @@ def test_planner_table_shape_and_baseline_blank():
     assert "| `comprehensive` |" in md and "## Columns" in md
     rows = format_csv(table, ds).splitlines()
     assert len(rows) == 3 and rows[0].startswith("scenario,description,srb_end_mean")
+    assert ",ce_rank,ce_status,ce_versus,frontier_share," in rows[0]
 
 
 def test_write_outputs_roundtrip(tmp_path):
     ds = compare(["registration_only"], replicates=2, seed=2, overrides=TINY, workers=1)
     paths = write_outputs(ds, tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == \
-        ["compare.csv", "compare.md", "compare.nc", "compare.png"]
+        ["compare.csv", "compare.md", "compare.nc", "compare.png", "compare_dictionary.csv"]
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with xr.open_dataset(paths["nc"]) as back:
         xr.testing.assert_identical(back.load(), ds)
@@ -345,10 +348,105 @@ def test_cli_custom_county_against_the_embedded_baseline_is_refused(tmp_path, ca
 
 
 # ------------------------------------------------------------------------------------------------
+# ensembles (issue 15): replicate r of every scenario uses seed r and posterior draw r
+
+#: two behaviour coefficients, samples spread over a wide plausible range (defaults 8 and 9)
+POSTERIOR_PARAMETERS = ["behaviour.seek_motivation", "behaviour.abort_motivation"]
+POSTERIOR_VALUES = [[4, 5], [6, 13], [8, 9], [10, 7], [12, 11], [5, 12], [11, 6]]
+#: enough births and replicates that the widths below are not a matter of noise
+ENSEMBLE_RUNS = {"run.households": 4000, "run.start_year": 2000, "run.end_year": 2005,
+                 "run.burn_in_years": 15}
+ENSEMBLE_REPLICATES = 12
+
+
+def _posterior(path: Path, parameters=POSTERIOR_PARAMETERS, values=POSTERIOR_VALUES) -> Path:
+    v = np.asarray(values, dtype=float)
+    ds = posterior_dataset(parameters, v, np.full(len(v), 1 / len(v)),
+                           attrs={"method": "test", "title": "test posterior"})
+    return write_posterior(ds, path)
+
+
+def _width(table: xr.Dataset, key: str, name: str) -> float:
+    v = table[key].sel(scenario=name)
+    return float(v.sel(stat="hi") - v.sel(stat="lo"))
+
+
+def test_ensemble_widens_intervals_and_keeps_the_difference_paired(tmp_path):
+    post = _posterior(tmp_path / "posterior.nc")
+    kw = dict(replicates=ENSEMBLE_REPLICATES, seed=3, baseline="baseline",
+              overrides=ENSEMBLE_RUNS, workers=2)
+    seeds_only = compare(["comprehensive"], **kw)
+    ens = compare(["comprehensive"], **kw, ensemble=post)
+    t0, t1 = planner_table(seeds_only), planner_table(ens)
+    for name in ("baseline", "comprehensive"):
+        for key in ("srb_run", "missing_run"):
+            assert _width(t1, key, name) > 1.3 * _width(t0, key, name), (name, key)
+    # still paired: the difference's interval is narrower than independent runs would give
+    assert _width(t1, "averted_run", "comprehensive") \
+        < 0.5 * _width(t1, "averted_run_unpaired", "comprehensive")
+    # the seeds are those of the seed-only comparison; each replicate's draw is recorded, and
+    # replicate r of comprehensive is the single run of the scenario with draw r, seed r
+    np.testing.assert_array_equal(ens["seed"], seeds_only["seed"])
+    assert list(ens["ensemble_parameter"].values) == POSTERIOR_PARAMETERS
+    values = ens["draw_value"].values
+    assert len({tuple(v) for v in values}) > 3  # several different draws
+    r = 1
+    drawn = dict(zip(POSTERIOR_PARAMETERS, values[r].tolist()))
+    single = popsim.run(load_scenario("comprehensive", {**ENSEMBLE_RUNS, **drawn}),
+                        seed=int(ens["seed"][r]))
+    part = ens.sel(scenario="comprehensive", replicate=r, drop=True)[list(single.data_vars)]
+    part = part.drop_vars([c for c in part.coords if c not in single.coords])
+    xr.testing.assert_equal(part, single)
+    # the tables and the figure say what the intervals hold
+    assert "seed noise only" in format_terminal(t0)
+    text = format_terminal(t1)
+    assert "seed noise and parameter uncertainty" in text and "posterior.nc" in text
+    assert "seed noise and parameter uncertainty" in format_markdown(t1, ens)
+    from popsim.reports.compare_report import comparison_figure
+
+    fig = comparison_figure(ens, t1)
+    assert "parameter uncertainty" in fig.get_suptitle()
+    assert "parameter uncertainty" in fig.get_supxlabel()
+
+
+def test_ensemble_refuses_a_posterior_of_levers_and_bad_draws(tmp_path, capsys):
+    lever = _posterior(tmp_path / "lever.nc", ["enforcement.inspections_per_month"], [[1], [2]])
+    base = ["compare", "comprehensive", "--baseline", "baseline", "--out", str(tmp_path / "x")]
+    code, _, err = _cli(base + ["--ensemble", str(lever)], capsys)
+    assert code == 2 and "enforcement.inspections_per_month" in err and "lever" in err
+    code, _, err = _cli(base + ["--draws", "3"], capsys)
+    assert code == 2 and "--draws needs --ensemble" in err
+    good = _posterior(tmp_path / "good.nc")
+    code, _, err = _cli(base + ["--ensemble", str(good), "--draws", "3", "--replicates", "2"],
+                        capsys)
+    assert code == 2 and "draws = 3 but replicates = 2" in err
+    code, _, err = _cli(base + ["--ensemble", str(tmp_path / "missing.nc")], capsys)
+    assert code == 2 and "missing.nc" in err
+    assert "Traceback" not in err and not (tmp_path / "x").exists()
+
+
+def test_cli_ensemble_with_draws_and_no_progress(tmp_path, capsys):
+    post = _posterior(tmp_path / "posterior.nc")
+    out = tmp_path / "cmp"
+    sets = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
+    code, stdout, err = _cli(["compare", "comprehensive", "--baseline", "baseline",
+                              "--ensemble", str(post), "--draws", "3", "--seed", "2",
+                              "--workers", "1", "--no-progress", "--out", str(out), *sets],
+                             capsys)
+    assert code == 0, err
+    assert "3 replicates" in stdout and "posterior draw r" in stdout
+    assert "seed noise and parameter uncertainty" in stdout
+    assert "run/s" not in err and "3/3" not in err  # no progress bar
+    with xr.open_dataset(out / "compare.nc") as ds:
+        assert ds.sizes["replicate"] == 3 and ds.attrs["ensemble_draws"] == 3
+        assert ds["draw_value"].shape == (3, 2)
+
+
+# ------------------------------------------------------------------------------------------------
 # the command
 
 
-def test_cli_writes_all_four_files(tmp_path):
+def test_cli_writes_all_five_files(tmp_path):
     out = tmp_path / "cmp"
     sets = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
     popsim_cmd = str(Path(sys.executable).parent / "popsim")  # the installed console script
@@ -357,7 +455,8 @@ def test_cli_writes_all_four_files(tmp_path):
                            "2", "--out", str(out), *sets], capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr
-    for name in ("compare.nc", "compare.md", "compare.csv", "compare.png"):
+    for name in ("compare.nc", "compare.md", "compare.csv", "compare_dictionary.csv",
+                 "compare.png"):
         assert (out / name).stat().st_size > 0
     assert "popsim compare" in proc.stderr and "6/6" in proc.stderr  # the progress bar
     assert "averted (run)" in proc.stdout and str(out / "compare.png") in proc.stdout

@@ -15,6 +15,7 @@ import zarr
 import popsim
 from popsim import cli
 from popsim.experiments import sweep, sweep_spec, sweep_store
+from popsim.experiments.sweep_design import apply_point
 from popsim.model.streams import replicate_seeds
 
 TINY = """
@@ -85,7 +86,8 @@ def test_each_run_lands_in_its_own_region(grid):
     spec_path, store = grid
     spec = sweep_spec.load_spec(spec_path)
     point = {"enforcement.inspections_per_month": 40.0, "incentives.benefit_per_year": 6000.0}
-    direct = popsim.run(popsim.load_scenario(spec.base, point), seed=replicate_seeds(11, 2)[1])
+    # the swept levers act from run.start_year, the base's history before (apply_point)
+    direct = popsim.run(apply_point(spec.base, point), seed=replicate_seeds(11, 2)[1])
     stored = sweep.open_sweep(store).sel(point).isel(replicate=1).load()
     for name in spec.variables:
         np.testing.assert_array_equal(stored[name].values, direct[name].values)
@@ -136,7 +138,7 @@ variables = ["total_births", "srb"]
     assert sorted(np.floor(reach / 0.2 * 3).astype(int).tolist()) == [0, 1, 2]
     assert clinics.dtype.kind == "i" and np.all((clinics >= 50) & (clinics <= 150))
     point = {"propaganda.reach": float(reach[1]), "market.private_clinics": int(clinics[1])}
-    direct = popsim.run(popsim.load_scenario(spec.base, point), seed=replicate_seeds(5, 1)[0])
+    direct = popsim.run(apply_point(spec.base, point), seed=replicate_seeds(5, 1)[0])
     expected = direct["total_births"].sel(year=[2001, 2002]).mean("year")
     assert float(ds["total_births"].isel(run=1, replicate=0)) == pytest.approx(float(expected))
     assert ds.attrs["resolution"] == "end_year"
@@ -292,3 +294,103 @@ def test_bad_input_from_a_real_command(tmp_path):
     assert proc.returncode == 2
     assert "did you mean 'enforcement.inspections_per_month'?" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# ------------------------------------------------------------------------------------------------
+# an ensemble sweep (issue 15): replicate r at every point uses posterior draw r and seed r
+
+ENSEMBLE_SPEC = f"""
+name = "tiny_ensemble"
+scenario = "county"
+seed = 11
+ensemble = "post.nc"
+draws = 3
+
+[overrides]
+{TINY}
+
+[parameters]
+"enforcement.inspections_per_month" = [0, 40]
+
+[outputs]
+variables = ["srb", "births"]
+"""
+
+
+def _posterior(folder, values):
+    from popsim.experiments.ensemble import posterior_dataset, write_posterior
+
+    ds = posterior_dataset(["behaviour.abort_intercept", "behaviour.seek_motivation"], values,
+                           [0.3, 0.3, 0.4], attrs={"method": "test fixture"})
+    return write_posterior(ds, folder / "post.nc")
+
+
+def test_an_ensemble_sweep_records_and_uses_each_replicates_draw(tmp_path, capsys):
+    from popsim.experiments.ensemble import read_posterior
+    from popsim.experiments.sweep_design import select_outputs
+
+    _posterior(tmp_path, [[-20.0, 8.0], [2.0, 8.0], [-4.0, 6.0]])
+    spec_path = write(tmp_path / "ens.toml", ENSEMBLE_SPEC)
+    store = tmp_path / "ens.zarr"
+    assert cli.main(["sweep", str(spec_path), "--out", str(store), "--workers", "1",
+                     "--no-progress"]) == 0
+    assert "replicate r uses draw r and seed r" in capsys.readouterr().out
+    post = read_posterior(tmp_path / "post.nc")
+    draws = post.draws(3, 11)
+    ds = sweep.open_sweep(store).load()
+    assert ds.sizes["replicate"] == 3 and ds["seed"].values.tolist() == replicate_seeds(11, 3)
+    assert ds["draw"].values.tolist() == post.draw_indices(3, 11).tolist()
+    assert ds["draw_value"].dims == ("replicate", "ensemble_parameter")
+    np.testing.assert_array_equal(ds["draw_value"].values,
+                                  [[d[p] for p in post.parameters] for d in draws])
+    assert ds.attrs["ensemble_sha256"] == post.digest
+    assert ds.attrs["ensemble"] == str(tmp_path / "post.nc")
+    # the stored run at (40 inspections, replicate 2) is that point with draw 2 and seed 2
+    spec = sweep_spec.load_spec(spec_path)
+    point = {"enforcement.inspections_per_month": 40.0}
+    direct = popsim.run(apply_point(spec.base, {**point, **draws[2]}),
+                        seed=replicate_seeds(11, 3)[2])
+    stored = ds.sel(point).isel(replicate=2)
+    for name in spec.variables:
+        np.testing.assert_array_equal(stored[name].values,
+                                      select_outputs(direct, [name], "yearly", 1)[name].values)
+    # a netCDF export keeps the draws
+    out = tmp_path / "ens.nc"
+    assert cli.main(["export", str(store), str(out)]) == 0
+    with xr.open_dataset(out) as exported:
+        np.testing.assert_array_equal(exported["draw_value"].values, ds["draw_value"].values)
+    # resuming with another posterior (same file name, other content) is refused
+    _posterior(tmp_path, [[-20.0, 9.0], [2.0, 8.0], [-4.0, 6.0]])
+    capsys.readouterr()
+    assert cli.main(["sweep", str(spec_path), "--out", str(store), "--workers", "1",
+                     "--no-progress", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "refusing to resume" in err and "ensemble_sha256" in err, err
+
+
+def test_swept_levers_act_from_the_start_year_and_share_the_burn_in():
+    """A lever's swept value holds from 1 January of run.start_year (the base's history before
+    it), a context parameter's for the whole run; lever points therefore share one burn-in."""
+    from popsim.experiments import burnin
+    from popsim.model.snapshot import burn_in_key
+    from popsim.scenario.schema import value_at
+
+    base = popsim.load_scenario("county", {"run.households": 3000, "run.end_year": 2003,
+                                           "run.burn_in_years": 12})
+    lever = apply_point(base, {"enforcement.inspections_per_month": 40.0})
+    inspections = lever.get("enforcement.inspections_per_month")
+    history = base.get("enforcement.inspections_per_month")
+    for year in (1988, 1995, 1999):
+        assert value_at(inspections, year) == value_at(history, year)
+    assert value_at(inspections, 2000) == value_at(inspections, 2003) == 40.0
+    assert burn_in_key(lever, 7) == burn_in_key(base, 7)
+    context = apply_point(base, {"behaviour.natural_srb": 105.0})
+    assert context.behaviour.natural_srb == 105.0
+    assert burn_in_key(context, 7) != burn_in_key(base, 7)
+    # the shared burn-in gives exactly the run from the start
+    burnin.clear_cache()
+    first = burnin.run_shared(base, 7)
+    shared = burnin.run_shared(lever, 7)
+    assert burnin.cache_info()["hits"] >= 1
+    xr.testing.assert_identical(shared, popsim.run(lever, 7))
+    assert not first["births"].equals(shared["births"])

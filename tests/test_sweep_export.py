@@ -68,7 +68,7 @@ def test_csv_export_is_one_row_per_run_year_variable_and_element(store, tmp_path
                                  "incentives.benefit_per_year": 6000.0, "year": 2001,
                                  "parity": "2", "sex": "female"}).isel(replicate=1)
     assert float(row.value.iloc[0]) == float(expected)
-    assert row.units.iloc[0] == ds["births"].attrs["units"]
+    assert row.units.iloc[0] == ds["births"].attrs["units_label"] == "births"
     assert int(row.seed.iloc[0]) == replicate_seeds(11, 2)[1]
     assert int(row.run_id.iloc[0]) == 7  # (1, 1, 1) in task order
     srb = table[table.variable == "srb"]

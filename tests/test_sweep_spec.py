@@ -143,6 +143,12 @@ HOSTILE += [
                                      '[outputs]'), ["a package name is 1-64 letters"]),
     ("packages not a table", _replace("replicates = 2", "replicates = 2\npackages = 3"),
      ["[packages] must be a table of named packages"]),
+    ("missing posterior", _replace("replicates = 2", 'replicates = 2\nensemble = "nowhere.nc"'),
+     ["ensemble: posterior", "nowhere.nc': no such file"]),
+    ("posterior not a path", _replace("replicates = 2", "replicates = 2\nensemble = 3"),
+     ["'ensemble' must be the path of a posterior netCDF file, got 3"]),
+    ("draws without an ensemble", _replace("replicates = 2", "draws = 2"),
+     ["'draws' needs 'ensemble'"]),
 ]
 
 
@@ -280,7 +286,13 @@ def test_points_are_made_on_demand_in_store_order(tmp_path):
     assert points[4] == {"enforcement.inspections_per_month": 40.0, "propaganda.reach": 0.1}
     tasks = sweep_design.Tasks(spec)
     scenario, seed, _ = tasks[9]  # point 4, replicate 1
-    assert scenario.enforcement.inspections_per_month == 40.0 and seed == tasks.seeds[1]
+    # a swept lever takes its value from run.start_year, the base's history before
+    from popsim.scenario.schema import value_at
+    start = scenario.run.start_year
+    inspections = scenario.enforcement.inspections_per_month
+    assert value_at(inspections, start) == 40.0 and seed == tasks.seeds[1]
+    assert value_at(inspections, start - 1) == \
+        value_at(spec.base.enforcement.inspections_per_month, start - 1)
 
 
 @pytest.mark.parametrize("kind, extra, runs", [
@@ -321,9 +333,93 @@ def test_lever_packages_cross_every_design_point(tmp_path):
     a, seed_a, _ = tasks[1]  # package none, point 0, replicate 1
     b, seed_b, _ = tasks[7]  # package cash, point 0, replicate 1
     assert seed_a == seed_b and a.propaganda.reach == b.propaganda.reach
-    assert (a.incentives.girl_birth_cash, b.incentives.girl_birth_cash) == \
-        (spec.base.incentives.girl_birth_cash, 2000)
+    from popsim.scenario.schema import value_at
+    start = spec.base.run.start_year  # a package's levers act from the start year
+    assert a.incentives.girl_birth_cash == spec.base.incentives.girl_birth_cash
+    assert value_at(b.incentives.girl_birth_cash, start) == 2000
+    assert value_at(b.incentives.girl_birth_cash, start - 1) == \
+        value_at(spec.base.incentives.girl_birth_cash, start - 1)
     assert spec.canonical()["packages"] == [["none", {}],
                                             ["cash", {"incentives.girl_birth_cash": 2000}]]
     plain = sweep_spec.parse_spec(_design('kind = "lhs"\nn = 3'))
     assert "packages" not in plain.canonical() and plain.sha256() != spec.sha256()
+
+
+# ------------------------------------------------------------------------------------------------
+# ensembles (issue 15): replicate r at every point and package uses seed r and draw r
+
+ENSEMBLE = ["behaviour.abort_intercept", "behaviour.seek_motivation"]
+
+
+def _write_posterior(folder):
+    from popsim.experiments.ensemble import posterior_dataset, write_posterior
+
+    ds = posterior_dataset(ENSEMBLE, [[-20.0, 8.0], [2.0, 8.0], [-4.0, 6.0]], [0.3, 0.3, 0.4],
+                           attrs={"method": "test fixture"})
+    return write_posterior(ds, folder / "post.nc")
+
+
+def _ensemble_spec(tmp_path, lines: str, text: str = SPEC):
+    _write_posterior(tmp_path)
+    path = tmp_path / "ens.toml"
+    path.write_text(text.replace("replicates = 2", lines), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("lines, extra, fragments", [
+    ('ensemble = "post.nc"\ndraws = 3\nreplicates = 2', "",
+     ["draws = 3 and replicates = 2 differ"]),
+    ('ensemble = "post.nc"\ndraws = 0', "", ["'draws' must be a whole number in [1, 100,000]"]),
+    ('ensemble = "post.nc"', '"behaviour.seek_motivation" = [4, 8]',
+     ["behaviour.seek_motivation is drawn from the ensemble post.nc", "[parameters]"]),
+    ('ensemble = "post.nc"\n[packages]\na = {}\nb = { "behaviour.abort_intercept" = 1 }', "",
+     ["behaviour.abort_intercept is drawn", "[packages] b"]),
+])
+def test_a_bad_ensemble_is_refused_naming_the_spec(tmp_path, capsys, lines, extra, fragments):
+    text = SPEC.replace(PARAM, PARAM + "\n" + extra) if extra else SPEC
+    if "[packages]" in lines:  # a table must follow the top-level keys
+        top, table = lines.split("\n[packages]")
+        text = text.replace("replicates = 2", top).replace("[outputs]",
+                                                           "[packages]" + table + "\n[outputs]")
+        lines = top
+    _write_posterior(tmp_path)
+    err = _refused(tmp_path, capsys, text.replace("replicates = 2", lines))
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+def test_an_override_of_a_drawn_parameter_is_refused(tmp_path):
+    path = _ensemble_spec(tmp_path, 'ensemble = "post.nc"',
+                          SPEC.replace(TINY, TINY + '"behaviour.abort_intercept" = 0\n'))
+    with pytest.raises(sweep_spec.SpecError, match=r"abort_intercept is drawn .* \[overrides\]"):
+        sweep_spec.load_spec(path)
+
+
+def test_an_ensemble_pairs_draws_and_seeds_across_points_and_packages(tmp_path, monkeypatch):
+    text = SPEC.replace("[outputs]", "[packages]\nnone = {}\nloud = { \"propaganda.reach\" = "
+                                     "0.5 }\n[outputs]")
+    path = _ensemble_spec(tmp_path, 'ensemble = "post.nc"\ndraws = 4', text)
+    monkeypatch.chdir(tmp_path.parent)  # the posterior's path is relative to the spec's folder
+    spec = sweep_spec.load_spec(path)
+    assert spec.replicates == 4 and spec.shape == (2, 2, 4)
+    assert spec.posterior.path == tmp_path / "post.nc"
+    draws = spec.posterior.draws(4, spec.seed)
+    tasks = sweep_design.Tasks(spec)
+    for k in range(len(tasks)):
+        scenario, seed, _ = tasks[k]
+        r = k % 4
+        assert seed == tasks.seeds[r]
+        assert {p: scenario.get(p) for p in ENSEMBLE} == draws[r]
+    # the meaning of the spec includes the posterior's content (not its path)
+    plain = sweep_spec.parse_spec(SPEC.replace("replicates = 2", "replicates = 4"))
+    assert spec.canonical()["ensemble_sha256"] == spec.posterior.digest
+    assert "ensemble_sha256" not in plain.canonical()
+
+
+def test_the_command_line_replaces_the_spec_ensemble_and_draws(tmp_path):
+    path = _ensemble_spec(tmp_path, "replicates = 2")
+    spec = sweep_spec.load_spec(path, ensemble=tmp_path / "post.nc", draws=5)
+    assert spec.replicates == 5 and spec.posterior is not None
+    assert sweep_spec.load_spec(path, ensemble=tmp_path / "post.nc").replicates == 2
+    with pytest.raises(sweep_spec.SpecError, match="'draws' needs 'ensemble'"):
+        sweep_spec.load_spec(path, draws=5)

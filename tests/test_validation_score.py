@@ -93,8 +93,35 @@ def table_all_passed(path: Path) -> bool:
     (["score", "county", "--targets", "nope"], "no target file for 'nope'"),
     (["score", "chinaa"], "did you mean 'china'"),
     (["score", "county", "--seed", "-3"], "lower bound"),
+    (["score", "county", "--ensemble", "chna"], "shipped posteriors, by name: china"),
+    (["score", "china", "--ensemble", "china", "--set", "behaviour.risk_weight=2"],
+     "conflicts with --ensemble"),
 ])
 def test_score_usage_errors_exit_2(tmp_path, argv, match):
     r = subprocess.run([POPSIM, *argv, "--out", str(tmp_path / "o")], capture_output=True,
                        text=True, timeout=120, cwd=tmp_path)
     assert r.returncode == 2 and match in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_score_with_the_shipped_ensemble_uses_one_draw_per_replicate(tmp_path):
+    """``--ensemble china``: replicate r runs with seed r and posterior draw r, recorded in the
+    runs, and the table says its interval holds the parameters' uncertainty."""
+    from popsim.experiments.ensemble import read_posterior
+    from popsim.model.streams import replicate_seeds
+
+    out = tmp_path / "score"
+    args = [POPSIM, "score", "county", "--set", "run.households=4104", "--set",
+            "run.burn_in_years=12", "--set", "run.scale=16", "--set", "run.end_year=2012",
+            "--replicates", "3", "--seed", "5", "--ensemble", "china", "--workers", "1",
+            "--no-progress", "--out", str(out)]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "one draw each of posterior china_posterior.nc" in r.stdout
+    post = read_posterior("china")
+    with xr.open_dataset(out / "runs.nc") as runs, xr.open_dataset(out / "score.nc") as table:
+        assert runs["draw"].values.tolist() == post.draw_indices(3, 5).tolist()
+        assert runs["seed"].values.tolist() == replicate_seeds(5, 3)
+        np.testing.assert_allclose(runs["draw_value"].values,
+                                   post.values[post.draw_indices(3, 5)])
+        assert "parameter uncertainty" in table.attrs["model_interval"]
+        assert table.attrs["ensemble_sha256"] == post.digest

@@ -15,6 +15,7 @@ from typing import Any
 import xarray as xr
 
 from .model.model import PopSimModel
+from .model.snapshot import release
 from .scenario.parameters import Scenario
 
 __all__ = ["run"]
@@ -29,4 +30,6 @@ def run(scenario: Scenario | str | Path = "county", seed: int | None = None,
     """
     model = PopSimModel(scenario, seed, overrides=overrides)
     model.run_to_end()
-    return model.dataset()
+    ds = model.dataset()
+    release(model)  # Mesa 3.3 would keep every finished model alive (see release)
+    return ds

@@ -1,4 +1,6 @@
-"""The teaching app: the policy trade-offs of comprehensive governance, live in a browser, with no internet.
+"""The teaching app: the policy trade-offs of comprehensive governance, live in a browser.
+
+No internet is needed.
 
 ``popsim app`` serves a Solara page on localhost. A class sees a county (10,000 households by
 default) run year by year under the levers the teacher sets, beside a *shadow* run of the same
@@ -11,7 +13,9 @@ Read the package in this order:
 
 - :mod:`popsim.app.classroom`  the live runs behind the page: build, step a year, change a lever
   mid-run, snapshot (no browser, no Solara: the notebook and the fast tests use it directly)
+- :mod:`popsim.app.live`       one live run, with a snapshot of every January (bounded memory)
 - :mod:`popsim.app.lessons`    the seven lessons: texts and preset configurations (data only)
+- :mod:`popsim.app.words`      plain words for settings, generated from the schema
 - :mod:`popsim.app.views`      what a snapshot shows: numbers, trade-offs, charts as data
 - :mod:`popsim.app.charts`     drawing them: ECharts options (page), matplotlib figures (notebook)
 - :mod:`popsim.app.controls`   the controls, generated from :mod:`popsim.schema` (Solara)

@@ -11,8 +11,10 @@ A :class:`~popsim.app.views.Panel` says what a chart shows; this module only dra
   for the notebook (:func:`to_png`) and for saved images (:func:`popsim.io.save_figure` writes
   one atomically).
 
-Both draw the same series, colours, reference line and axis range, so what a class sees in the
-browser and in the notebook agree.
+Both draw the same series, colours, bands, reference lines, marks and axis range, so what a
+class sees in the browser and in the notebook agree. A band is drawn in ECharts as two stacked
+series of its own stack: an invisible line at ``lo`` and a shaded area of height ``hi - lo``
+(ECharts has no range area), in matplotlib with ``fill_between``.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .views import NATURAL_COLOUR, Panel
+from .views import CHANGE_COLOUR, Band, Panel
 
 __all__ = ["echarts_option", "figure", "to_png"]
+
+_LINESTYLES = {"solid": "-", "dashed": "--", "dotted": ":"}
 
 
 def _clean(values: tuple[float, ...]) -> list[float | None]:
@@ -35,8 +39,22 @@ def _clean(values: tuple[float, ...]) -> list[float | None]:
     return [round(v, 2) if math.isfinite(v) else None for v in values]
 
 
-def echarts_option(panel: Panel) -> dict[str, Any]:
-    """The ECharts option of one panel (JSON-serialisable)."""
+def _legend_rows(names: list[str], width: int) -> int:
+    """Rows the legend of a chart ``width`` pixels wide needs (ECharts wraps a plain legend;
+    the plot starts below it): about 5.4 pixels per character at font size 10, plus the
+    icon."""
+    rows, used = 1, 0.0
+    for name in names:
+        item = 16 + 5 + 5.4 * len(name) + 10
+        if used and used + item > width - 20:
+            rows, used = rows + 1, 0.0
+        used += item
+    return rows
+
+
+def echarts_option(panel: Panel, width: int = 300) -> dict[str, Any]:
+    """The ECharts option of one panel (JSON-serialisable), for a chart about ``width`` pixels
+    wide (the legend's rows and the plot's top margin are laid out for it)."""
     categories = {"type": "category", "data": [str(x) for x in panel.x],
                   "axisLabel": {"fontSize": 10}, "axisTick": {"alignWithLabel": True}}
     values: dict[str, Any] = {"type": "value", "name": panel.y_label, "nameLocation": "middle",
@@ -47,31 +65,44 @@ def echarts_option(panel: Panel) -> dict[str, Any]:
                               "scale": all(x.kind == "line" for x in panel.series)}
     if panel.y_range is not None:
         values["min"], values["max"] = panel.y_range
+        values["interval"] = 10 if panel.y_range[1] - panel.y_range[0] <= 60 else 20
     if panel.horizontal:
         categories["inverse"] = True  # first category on top, as in the legend and the table
     series: list[dict[str, Any]] = []
+    for i, band in enumerate(panel.bands):
+        series.extend(_echarts_band(band, f"band-{i}"))
     for s in panel.series:
         item: dict[str, Any] = {"name": s.name, "type": s.kind, "data": _clean(s.y),
-                                "itemStyle": {"color": s.colour}}
+                                "itemStyle": {"color": s.colour, "opacity": s.opacity}}
         if s.kind == "line":
-            item.update(lineStyle={"color": s.colour, "width": s.width,
-                                   "type": "dashed" if s.dashed else "solid"},
-                        symbolSize=4, connectNulls=False)
+            item.update(lineStyle={"color": s.colour, "width": s.width, "type": s.style,
+                                   "opacity": s.opacity},
+                        symbolSize=4, showSymbol=s.symbols, connectNulls=False)
         else:
             item.update(stack="total", barMaxWidth=28)
         series.append(item)
-    if panel.reference is not None:
-        value, label = panel.reference
-        series.append({"name": f"{label} ({value:g})", "type": "line",
-                       "data": [value] * len(panel.x), "showSymbol": False, "silent": True,
-                       "itemStyle": {"color": NATURAL_COLOUR},
-                       "lineStyle": {"color": NATURAL_COLOUR, "width": 1.5, "type": "dotted"}})
+    for ref in panel.references:
+        series.append({"name": f"{ref.label} ({ref.value:g})", "type": "line",
+                       "data": [ref.value] * len(panel.x), "showSymbol": False,
+                       "silent": True, "itemStyle": {"color": ref.colour},
+                       "lineStyle": {"color": ref.colour, "width": 1.5, "type": "dotted"}})
+    if panel.marks and series:
+        # a vertical line at a category of the x axis, e.g. the year of a lever change
+        series[-1]["markLine"] = {
+            "symbol": "none", "silent": True, "animation": False,
+            "lineStyle": {"color": CHANGE_COLOUR, "type": "solid", "width": 1},
+            "label": {"formatter": "{b}", "fontSize": 10, "position": "insideEndTop"},
+            "data": [{"xAxis": str(x), "name": label} for x, label in panel.marks]}
+    legend = [s.name for s in panel.series] + [f"{r.label} ({r.value:g})"
+                                               for r in panel.references]
     option: dict[str, Any] = {
         "animation": False,
         "title": {"text": panel.title, "left": "center", "textStyle": {"fontSize": 13}},
         "tooltip": {"trigger": "axis"},
-        "legend": {"top": 22, "textStyle": {"fontSize": 10}, "itemWidth": 16, "itemHeight": 8},
-        "grid": {"left": 58 if not panel.horizontal else 70, "right": 14, "top": 62,
+        "legend": {"top": 22, "textStyle": {"fontSize": 10}, "itemWidth": 16,
+                   "itemHeight": 8, "itemGap": 10, "data": legend},
+        "grid": {"left": 58 if not panel.horizontal else 70, "right": 14,
+                 "top": 46 + 16 * _legend_rows(legend, width),
                  "bottom": 44 if panel.horizontal else 28},
         "xAxis": values if panel.horizontal else categories,
         "yAxis": categories if panel.horizontal else values,
@@ -84,10 +115,26 @@ def echarts_option(panel: Panel) -> dict[str, Any]:
     return option
 
 
+def _echarts_band(band: Band, stack: str) -> list[dict[str, Any]]:
+    """A band as ECharts draws a range: an invisible base line at ``lo`` and, stacked on it, an
+    area of height ``hi - lo``; both out of the legend and the tooltip."""
+    lo = np.asarray(band.lo, dtype=float)
+    height = np.asarray(band.hi, dtype=float) - lo
+    common = {"type": "line", "stack": stack, "showSymbol": False, "silent": True,
+              "connectNulls": False, "tooltip": {"show": False},
+              "lineStyle": {"opacity": 0}, "emphasis": {"disabled": True}}
+    return [{**common, "name": f"{band.name} (base)", "data": _clean(tuple(lo))},
+            {**common, "name": band.name, "data": _clean(tuple(height)),
+             "areaStyle": {"color": band.colour, "opacity": band.opacity}}]
+
+
 def _draw(ax, panel: Panel) -> None:
     categorical = any(isinstance(x, str) for x in panel.x)
     x = np.arange(len(panel.x)) if categorical else np.asarray(panel.x, dtype=float)
     base = np.zeros(len(panel.x))
+    for band in panel.bands:
+        ax.fill_between(x, np.asarray(band.lo, dtype=float), np.asarray(band.hi, dtype=float),
+                        color=band.colour, alpha=band.opacity, lw=0)
     for s in panel.series:
         y = np.asarray(s.y, dtype=float)
         if s.kind == "bar":
@@ -98,11 +145,16 @@ def _draw(ax, panel: Panel) -> None:
                 ax.bar(x, v, bottom=base, color=s.colour, label=s.name, width=0.8)
             base = base + v
         else:
-            ax.plot(x, y, color=s.colour, lw=s.width * 0.8, ls="--" if s.dashed else "-",
-                    marker="o", ms=2.5, label=s.name)
-    if panel.reference is not None:
-        value, label = panel.reference
-        ax.axhline(value, color=NATURAL_COLOUR, lw=1.2, ls=":", label=f"{label} ({value:g})")
+            ax.plot(x, y, color=s.colour, lw=s.width * 0.8, ls=_LINESTYLES[s.style],
+                    marker="o" if s.symbols else None, ms=2.5, label=s.name, alpha=s.opacity)
+    for ref in panel.references:
+        ax.axhline(ref.value, color=ref.colour, lw=1.2, ls=":",
+                   label=f"{ref.label} ({ref.value:g})")
+    for at, label in panel.marks:
+        pos = list(panel.x).index(at) if categorical else at
+        ax.axvline(pos, color=CHANGE_COLOUR, lw=1)
+        ax.annotate(label, (pos, 1), xycoords=("data", "axes fraction"), fontsize=7,
+                    xytext=(2, -8), textcoords="offset points", color=CHANGE_COLOUR)
     if not categorical:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
     if categorical:

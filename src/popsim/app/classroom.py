@@ -2,8 +2,9 @@
 
 A :class:`Classroom` holds the state of one browser session: the scenario, the seed, the number
 of households, the teacher's lever settings or the lesson shown, and two or three
-:class:`LiveRun` objects (each a :class:`popsim.PopSimModel`) that advance together, one
-calendar year (12 monthly steps) per :meth:`Classroom.step_year`. In free play the runs are the
+:class:`~popsim.app.live.LiveRun` objects (each a :class:`popsim.PopSimModel`) that advance
+together, one calendar year (12 monthly steps) per :meth:`Classroom.step_year` (with, after a
+lever change in free play, the run as it was before it). In free play the runs are the
 teacher's configuration and its *shadow*: the same county, seed and fertility policy with every
 lever at its schema ``off`` value, so that the gap between the two lines is the effect of the
 levers (the model draws every decision from named random streams, so two runs on one seed differ
@@ -13,10 +14,15 @@ and B beside the same shadow.
 Changing a lever mid-run. :class:`PopSimModel` evaluates every yearly parameter when it is built,
 so a lever cannot be changed inside a running model. The classroom instead rewrites the lever as a
 step schedule — its old values until the current year, the new value from 1 January of the
-current year (:func:`switch_at`) — builds a new model and replays it to the current year. The
-replay is exact: the same seed and the same parameters up to that year give the same history
-(tested), so the class sees the earlier years unchanged and the new value acting from now on. A
-lever changed after the last year restarts the run from the first year.
+current year (:func:`switch_at`) — and continues the run from its snapshot of 1 January of the
+current year with the switched scenario (:meth:`LiveRun.continued`,
+:func:`popsim.model.snapshot.resume`; :mod:`popsim.app.live` keeps a snapshot per January, within
+a memory budget). The switched scenario agrees with the old one before that year, so the result
+is exactly the history a full replay of the switched scenario from its first year would give
+(tested), without the replay: the class sees the earlier years unchanged and the new value
+acting from now on. A lever changed after the last year restarts the run from the first year
+(from the snapshot of its 1 January: no new burn-in); the run as it was is kept for comparison
+(:attr:`Snapshot.before`).
 
 Every change of state goes through a method that validates its input against the schema first
 (:func:`popsim.scenario.check_value`) and raises :class:`popsim.ScenarioError` with one clear
@@ -33,19 +39,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import xarray as xr
 
-from ..model.clinics import COUNTY_WIDE, OUTSIDE
-from ..model.model import PopSimModel
 from ..errors import ScenarioError
 from ..scenario.loader import DEFAULT_SCENARIO, check_value, load_scenario
 from ..scenario.schema import Schedule, value_at
 from ..scenario.parameters import Scenario, param_spec
+from . import words
 from .lessons import Config, Lesson, get_lesson, off_overrides
+from .live import LiveRun, Starts
 
-__all__ = ["LEVERS", "HOUSEHOLDS", "MAX_HOUSEHOLDS", "Classroom", "LiveRun", "RunView",
-           "Snapshot", "switch_at", "parse_input", "shadow_of"]
+__all__ = ["LEVERS", "HOUSEHOLDS", "MAX_HOUSEHOLDS", "SHADOW_LABEL", "BEFORE_LABEL", "Classroom",
+           "RunView", "Snapshot", "switch_at", "parse_input", "shadow_of", "target_line"]
 
 #: The levers the app shows, in the order of the page (the four measures of the county work reports
 #: and the fertility-policy regime). Everything else about them comes from the schema
@@ -105,10 +110,16 @@ def parse_input(path: str, value: Any) -> Any:
     return check_value(path, value)
 
 
+#: The shadow run's name on the page: the same county and seed with none of the four measures.
+SHADOW_LABEL = "Same county, no measures"
+#: The teacher's run as it was before the last lever change, kept for comparison.
+BEFORE_LABEL = "Before the change"
+
+
 def shadow_of(config: Config) -> Config:
     """The shadow of a configuration: every lever off, the same fertility policy."""
     regime = "policy.regime"
-    return Config("No measures (shadow)", "shadow",
+    return Config(SHADOW_LABEL, "shadow",
                   {**off_overrides(), **{k: v for k, v in config.overrides.items() if k == regime}},
                   {k: v for k, v in config.switches.items() if k == regime})
 
@@ -127,63 +138,19 @@ def build_scenario(base: str, config: Config, households: int,
     return scenario
 
 
+def target_line(scenario: Scenario) -> tuple[float, ...]:
+    """``enforcement.srb_target`` in each recorded year in which the county is held to it
+    (``enforcement.accountability`` or ``enforcement.misreport`` above 0), NaN in the others:
+    without pressure the target acts on nothing (:mod:`popsim.model.accountability`)."""
+    e = scenario.enforcement
+    out = []
+    for year in range(scenario.run.start_year, scenario.run.end_year + 1):
+        held = value_at(e.accountability, year) > 0 or value_at(e.misreport, year) > 0
+        out.append(float(value_at(e.srb_target, year)) if held else float("nan"))
+    return tuple(out)
+
+
 # ------------------------------------------------------------------------------------------------
-
-
-class LiveRun:
-    """One configuration of the county, burnt in at construction and stepped year by year."""
-
-    def __init__(self, config: Config, scenario: Scenario, seed: int, until: int | None = None):
-        self.config = config
-        self.scenario = scenario
-        self.model = PopSimModel(scenario, seed)
-        self.start_year = scenario.run.start_year
-        self.end_year = scenario.run.end_year
-        self._cache: tuple[int, xr.Dataset | None] = (-1, None)
-        self.advance_to(self.start_year if until is None else until)
-
-    @property
-    def year(self) -> int:
-        """The next calendar year to simulate (``end_year + 1`` when finished)."""
-        return self.model.year
-
-    @property
-    def done(self) -> int:
-        """Recorded years completed."""
-        return max(self.model.year - self.start_year, 0)
-
-    @property
-    def finished(self) -> bool:
-        return self.model.finished
-
-    def advance_to(self, year: int) -> None:
-        """Step month by month until 1 January of ``year`` (or the end of the run)."""
-        while not self.model.finished and self.model.year < year:
-            self.model.step()
-
-    def advance_year(self) -> None:
-        self.advance_to(self.model.year + 1)
-
-    def dataset(self) -> xr.Dataset | None:
-        """The completed years as a dataset (the variables of :mod:`popsim.recording`)."""
-        if self._cache[0] != self.done:
-            ds = self.model.dataset().isel(year=slice(0, self.done)) if self.done else None
-            self._cache = (self.done, ds)
-        return self._cache[1]
-
-    def clinics(self) -> dict[str, Any]:
-        """Providers by township now: offering illegal services, open and not offering, closed
-        (blacklisted, or an underground provider that gave up). The last two slots are the
-        county-wide hospitals and the providers outside the county."""
-        col, towns = self.model.market.col, self.model.townships
-        town = col["township"].astype(np.int64)
-        slot = np.where(town == COUNTY_WIDE, towns, np.where(town == OUTSIDE, towns + 1, town))
-        is_open, offering = col["open"], col["open"] & col["offering"]
-        n = towns + 2
-        return {"labels": [str(i + 1) for i in range(towns)] + ["county", "outside"],
-                "offering": np.bincount(slot[offering], minlength=n),
-                "open": np.bincount(slot[is_open & ~offering], minlength=n),
-                "closed": np.bincount(slot[~is_open], minlength=n)}
 
 
 @dataclass(frozen=True)
@@ -195,6 +162,8 @@ class RunView:
     settings: str
     ds: xr.Dataset | None
     clinics: Mapping[str, Any]
+    #: the SRB target the county is held to, per recorded year (NaN: not held to one)
+    target: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -216,6 +185,10 @@ class Snapshot:
     schedules: Mapping[str, str]
     events: tuple[str, ...]
     message: str
+    #: the teacher's run as it was before the last lever change (free play), and the year from
+    #: which the change acts
+    before: RunView | None = None
+    changed: int | None = None
 
     @property
     def finished(self) -> bool:
@@ -270,6 +243,9 @@ class Classroom:
         self._events: list[str] = []
         self._runs: list[LiveRun] = []
         self._finished: dict[tuple, LiveRun] = {}  # see run_lesson
+        self._before: LiveRun | None = None  # see set_lever
+        self._starts = Starts()  # first-year snapshots shared by runs with the same burn-in
+        self._changed: int | None = None
         self.epoch = 0
         self._version = 0
         self.snapshot: Snapshot
@@ -314,7 +290,13 @@ class Classroom:
             return self._rebuild(f"{self.households:,} households: every run restarted.")
 
     def set_lever(self, path: str, value: Any) -> Snapshot:
-        """Set a lever from the current year on (see the module docstring); refuse bad input."""
+        """Set a lever from the current year on (see the module docstring); refuse bad input.
+
+        The teacher's run as it was before the change is kept as :attr:`Snapshot.before`:
+        a change mid-run keeps it running beside the new one (the same county without the
+        change), a change after the last year keeps the finished run while every run restarts
+        from the first year. :attr:`Snapshot.changed` is the year from which the change acts.
+        """
         with self._lock:
             if path not in LEVERS:
                 raise ScenarioError(f"'{path}' is not a lever of the app; levers: "
@@ -330,22 +312,26 @@ class Classroom:
             if not restart and value_at(old, year) == value:
                 return self.snapshot
             self._levers[path] = switch_at(old, value, you.model.first_year, year)
-            shown = f"{value:g}" if isinstance(value, float) else value
+            shown = words.setting(path, value)
+            you.config = Config(BEFORE_LABEL, "before", you.config.overrides,
+                                you.config.switches)
             if restart:
-                self._events.append(f"{path} = {shown} from {year}: the run had ended, so every "
-                                    f"run restarted from {year}")
-                return self._rebuild(f"{path} = {shown}: restarted from {year}.")
-            self._events.append(f"{path} = {shown} from 1 January {year} (earlier years "
-                                f"unchanged)")
-            configs = self._configs()
-            # a regime change is shared by the shadow (same fertility policy); the other levers
-            # leave it as it is
-            keep = {"shadow"} if path != "policy.regime" else set()
-            self._runs = [r if r.config.role in keep else
-                          LiveRun(c, build_scenario(self.scenario_name, c, self.households,
-                                                    self._run), self.seed, until=year)
-                          for r, c in zip(self._runs, configs)]
-            return self._publish(f"{path} = {shown} from {year}; the years before are unchanged.")
+                self._events.append(f"{shown} from {year}: the run had ended, so every run "
+                                    f"restarted from {year}")
+                self._build()
+            else:
+                self._events.append(f"{shown} from 1 January {year} (earlier years unchanged)")
+                configs = self._configs()
+                # a regime change is shared by the shadow (same fertility policy); the other
+                # levers leave it as it is
+                keep = {"shadow"} if path != "policy.regime" else set()
+                self._runs = [r if r.config.role in keep else
+                              r.continued(c, build_scenario(self.scenario_name, c,
+                                                            self.households, self._run))
+                              for r, c in zip(self._runs, configs)]
+            self._before, self._changed = you, year
+            return self._publish(f"{shown} from {year}; the years before are unchanged."
+                                 if not restart else f"{shown}: restarted from {year}.")
 
     def set_lesson(self, key: str | int | None) -> Snapshot:
         """Show a lesson (its A and B from the first year), or free play when ``key`` is None."""
@@ -395,7 +381,7 @@ class Classroom:
         with self._lock:
             if (epoch is not None and epoch != self.epoch) or self._runs[0].finished:
                 return False
-            for run in self._runs:
+            for run in self._live():
                 run.advance_year()
             year = self._runs[0].year - 1
             done = self._runs[0].finished
@@ -405,7 +391,7 @@ class Classroom:
     def run_to_end(self) -> Snapshot:
         """Advance every run to the last year and publish once."""
         with self._lock:
-            for run in self._runs:
+            for run in self._live():
                 run.advance_to(run.end_year + 1)
             return self._publish("The run is complete.")
 
@@ -426,16 +412,22 @@ class Classroom:
                 run = self._finished.get(k)
                 if run is None:
                     run = LiveRun(config, build_scenario(self._base(), config, self.households,
-                                                         self._run), self.seed)
+                                                         self._run), self.seed,
+                                  starts=self._starts)
                 run.advance_to(run.end_year + 1)
                 run.config = config  # the same settings may carry another label
                 self._finished[k] = run
                 runs.append(run)
-            self._runs = runs
+            self._runs, self._before, self._changed = runs, None, None
             self.epoch += 1
             return self._publish(f"Lesson {self.lesson.number}: the run is complete.")
 
     # --- internals ---------------------------------------------------------------------------
+
+    def _live(self) -> list[LiveRun]:
+        """Every run that steps with the page: the compared runs, the shadow and the run as it
+        was before the last change (when it is still running)."""
+        return self._runs + ([self._before] if self._before is not None else [])
 
     def _configs(self) -> list[Config]:
         if self.lesson is not None:
@@ -452,12 +444,22 @@ class Classroom:
     def _base(self) -> str:
         return self.lesson.scenario if self.lesson is not None else self.scenario_name
 
-    def _rebuild(self, message: str) -> Snapshot:
+    def _build(self) -> None:
+        """New runs of the current configurations from the first year (a new epoch)."""
         base = self._base()
-        self._runs = [LiveRun(c, build_scenario(base, c, self.households, self._run), self.seed)
-                      for c in self._configs()]
+        self._runs = [LiveRun(c, build_scenario(base, c, self.households, self._run), self.seed,
+                              starts=self._starts) for c in self._configs()]
         self.epoch += 1
+
+    def _rebuild(self, message: str) -> Snapshot:
+        self._before = self._changed = None
+        self._build()
         return self._publish(message)
+
+    @staticmethod
+    def _view(r: LiveRun) -> RunView:
+        return RunView(r.config.label, r.config.role, r.config.describe(), r.dataset(),
+                       r.clinics(), target_line(r.scenario))
 
     def _publish(self, message: str) -> Snapshot:
         first = self._runs[0]
@@ -472,9 +474,10 @@ class Classroom:
             households=self.households, start_year=first.start_year, end_year=first.end_year,
             year=year, natural_srb=float(first.scenario.behaviour.natural_srb),
             lesson=self.lesson,
-            runs=tuple(RunView(r.config.label, r.config.role, r.config.describe(), r.dataset(),
-                               r.clinics()) for r in self._runs),
+            runs=tuple(self._view(r) for r in self._runs),
             levers=levers, schedules=schedules,
             events=tuple(self._events[-6:]) if self.lesson is None else (),
-            message=message)
+            message=message,
+            before=self._view(self._before) if self._before is not None else None,
+            changed=self._changed)
         return self.snapshot

@@ -1,12 +1,12 @@
 """The seven lessons of the teaching app: texts and preset configurations, as data.
 
-Each lesson is one policy trade-off of comprehensive governance. It loads two configurations of the same county (A and
-B) side by side, with the same seed, so that the class compares two policies on the same women
-and the same random draws; a third, shadow run with none of the four measures (every lever at
-its schema ``off`` value) is the yardstick for "missing girls averted". Every lesson has two
-sentences of explanation and one question for the class; the texts state the mechanism the
-model implements and ask the class to read the answer from the charts, because the numbers
-depend on the calibration and on the seed.
+Each lesson is one policy trade-off of comprehensive governance. It loads two configurations
+of the same county (A and B) side by side, with the same seed, so that the class compares two
+policies on the same women and the same random draws; a third, shadow run with none of the
+four measures (every lever at its schema ``off`` value) is the yardstick for "missing girls
+averted". Every lesson has two sentences of explanation and one question for the class; the
+texts state the mechanism the model implements and ask the class to read the answer from the
+charts, because the numbers depend on the calibration and on the seed.
 
 A configuration is a :class:`Config`: scenario overrides that hold from the first year
 (``overrides``) and lever changes that start in a given calendar year (``switches``, e.g. the
@@ -28,6 +28,7 @@ from typing import Any
 
 from ..errors import ScenarioError
 from ..scenario.parameters import iter_params
+from . import words
 
 __all__ = ["Config", "Lesson", "LESSONS", "get_lesson", "off_overrides", "measures_off"]
 
@@ -61,21 +62,15 @@ class Config:
     switches: Mapping[str, tuple[int, Any]] = field(default_factory=dict)
 
     def describe(self) -> str:
-        """The settings as one line, e.g. ``only: enforcement.tip_reward = 5,000``."""
+        """The settings in plain words (:mod:`popsim.app.words`), e.g. ``Only these measures:
+        Reward for a tip leading to a case: 5,000 yuan``."""
         off = off_overrides()
         only = all(k in self.overrides for k in off)
         shown = {k: v for k, v in self.overrides.items() if not (only and off.get(k) == v)}
-        parts = [f"{k} = {'a schedule' if isinstance(v, (dict, list)) else _fmt(v)}"
-                 for k, v in shown.items()]
-        parts += [f"{k} = {_fmt(v)} from {year}" for k, (year, v) in self.switches.items()]
+        parts = [words.setting(k, v) for k, v in shown.items()]
+        parts += [f"{words.setting(k, v)} from {year}" for k, (year, v) in self.switches.items()]
         text = "; ".join(parts) if parts else "the scenario's own settings"
-        return f"only: {text}" if only else text
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return f"{int(v):,}"
-    return f"{v:g}" if isinstance(v, float) else str(v)
+        return f"Only these measures: {text}" if only else text
 
 
 @dataclass(frozen=True)
@@ -145,7 +140,7 @@ LESSONS: tuple[Lesson, ...] = (
             "Which incentive lowers the SRB, which one raises the SRB of first births, and what "
             "does each cost per missing girl averted?"),
         look_at="SRB of first births, cost per averted missing girl",
-        a=Config("A: reward for a one-child family (small_family)", "A", measures_off(
+        a=Config("A: reward for a one-child family, son or daughter", "A", measures_off(
             incentives__eligibility="small_family", incentives__benefit_per_year=3000.0)),
         b=Config("B: large, well-publicised reward for daughters", "B", measures_off(
             incentives__eligibility="daughters_only", incentives__benefit_per_year=10000.0,
@@ -200,13 +195,20 @@ LESSONS: tuple[Lesson, ...] = (
             "veto, can also under-report male births, and then the reported figure looks better "
             "than the truth."),
         question=(
-            "In B the county is held to a target of 110: does the reported SRB meet it, does the "
-            "true SRB, and what would a provincial inspector have to check to tell them apart?"),
+            "In B the county is held to a target of 110 from 2000: does the reported SRB meet "
+            "it, does the true SRB, and what would a provincial inspector have to check to "
+            "tell them apart?"),
         look_at="reported vs true SRB",
         a=Config("A: no pressure on the figures", "A", {}),
-        b=Config("B: held to a target, under pressure", "B", {
-            "enforcement.srb_target": 110.0, "enforcement.accountability": 1.0,
-            "enforcement.misreport": 0.05}),
+        # The pressure starts in 2000, the first year shown, so that the class sees the reported
+        # line leave the true one. misreport 0.005 per point keeps the reported SRB near the
+        # target while the true SRB stays above it (2000-2008 at the default seed: reported
+        # 102-117, true 111-121); 0.05, or pressure already during the burn-in, let noisy years
+        # ratchet the misreporting up until the reported SRB fell to 60-90, below any natural
+        # level, which teaches that a county can report an impossible figure, not the lesson.
+        b=Config("B: held to a target of 110 from 2000, under pressure", "B", switches={
+            "enforcement.srb_target": (2000, 110.0), "enforcement.accountability": (2000, 1.0),
+            "enforcement.misreport": (2000, 0.005)}),
     ),
     Lesson(
         key="fertility_policy", number=7, short="Fertility policy",

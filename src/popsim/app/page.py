@@ -43,57 +43,73 @@ def _srb_text(value: float) -> str:
     return "–" if value != value else f"{value:.1f}"
 
 
-def _count(value: float) -> str:
-    return f"{round(value) + 0:,}"  # + 0 turns -0 into 0
-
-
 @solara.component
 def Headline(item: dict[str, Any]):
-    """One run's headline numbers; ``.popsim-srb-value`` is the SRB of the last year."""
+    """One run's headline numbers. The big number (``.popsim-srb-value``) is the SRB so far,
+    pooled over the completed years (``.popsim-headline-year`` is the last of them); one year's
+    own SRB is noisy and shown small below it."""
     colour = views.COLOURS[item["role"]]
-    year = item["year"]
-    with solara.Card(classes=[f"popsim-headline popsim-headline-{item['role']}"], margin=0,
-                     style={"border-top": f"4px solid {colour}", "min-width": "220px",
-                            "flex": "1"}) as card:
-        solara.Text(item["label"], style={"font-weight": "bold", "font-size": "0.95em"})
-        with solara.Row(style={"align-items": "baseline"}, gap="8px"):
-            solara.Text(f"SRB {year}:" if year else "SRB:", style={"font-size": "0.9em"})
-            solara.Text(_srb_text(item["srb_year"]), classes=["popsim-srb-value"],
-                        style={"font-size": "1.8em", "font-weight": "bold", "color": colour})
-        solara.Text(f"so far {_srb_text(item['srb'])} true, {_srb_text(item['reported_srb'])} "
-                    f"reported · missing girls {_count(item['missing'])} · "
-                    f"cost {item['cost'] / 1e6:,.1f} M yuan", style={"font-size": "0.8em"})
-    return card
+    year, first, esc = item["year"], item["first_year"], html.escape
+    if year:
+        span = (f"SRB so far, {first}–" if year > first else "SRB so far, ") + \
+            f'<span class="popsim-headline-year">{year}</span>'
+        chance = f"± {item['srb_se']:.1f} by chance"
+        detail = (f"reported {_srb_text(item['reported_srb'])} · {year} alone "
+                  f"{_srb_text(item['srb_year'])}<br>{esc(item['missing_text'])} · cost "
+                  f"{item['cost'] / 1e6:,.1f} M yuan")
+    else:
+        span, chance, detail = "SRB so far", "", "no year simulated yet"
+    body = (f'<div style="font-weight:bold;font-size:0.85em;line-height:1.2">'
+            f'{esc(item["label"])}</div>'
+            f'<div style="font-size:0.75em;margin-top:2px">{span}</div>'
+            f'<div style="display:flex;align-items:baseline;gap:8px">'
+            f'<span class="popsim-srb-value" style="font-size:1.7em;font-weight:bold;'
+            f'color:{colour}">{_srb_text(item["srb"])}</span>'
+            f'<span style="font-size:0.75em">{chance}</span></div>'
+            f'<div style="font-size:0.72em;line-height:1.3">{detail}</div>')
+    return solara.HTML(tag="div", unsafe_innerHTML=body,
+                       classes=[f"popsim-headline popsim-headline-{item['role']}"],
+                       style={"border-top": f"4px solid {colour}", "flex": "1",
+                              "min-width": "170px", "padding": "4px 8px",
+                              "box-shadow": "0 1px 3px rgba(0,0,0,0.25)",
+                              "border-radius": "4px", "background": "white"})
 
 
 @solara.component
-def Chart(panel: views.Panel, height: int = 260):
-    """One panel, drawn in the browser by ECharts (``.popsim-<key>-chart``)."""
+def Chart(panel: views.Panel, height: int = 260, width: int = 300):
+    """One panel, drawn in the browser by ECharts (``.popsim-<key>-chart``); ``width`` is
+    about the pixels it gets on a 1280-pixel screen (the legend's rows are laid out for it)."""
     return solara.FigureEcharts(
-        option=charts.echarts_option(panel), responsive=True,
+        option=charts.echarts_option(panel, width), responsive=True,
         attributes={"style": f"height: {height}px; width: 100%;",
                     "class": f"popsim-chart popsim-{panel.key}-chart"})
 
 
 @solara.component
 def LessonCard(snap: Snapshot, on_explore: Callable[[str], None]):
+    """The lesson's texts and its two configurations, compact enough to leave the table and
+    the first chart on a projector's screen."""
     lesson = snap.lesson
-    with solara.Card(title=f"Lesson {lesson.number}: {lesson.title}",
-                     classes=["popsim-lesson-card"], margin=0) as card:
-        solara.Text(lesson.explanation, style={"display": "block"})
+    small = {"font-size": "0.85em", "line-height": "1.35", "margin": "0 0 4px 0"}
+    with solara.Column(gap="2px", classes=["popsim-lesson-card"],
+                       style={"padding": "6px 10px", "border-radius": "4px",
+                              "box-shadow": "0 1px 3px rgba(0,0,0,0.25)"}) as card:
+        solara.Text(f"Lesson {lesson.number}: {lesson.title}",
+                    style={"font-weight": "bold", "font-size": "1.05em"})
+        solara.HTML(tag="p", unsafe_innerHTML=html.escape(lesson.explanation), style=small)
         solara.HTML(tag="p", unsafe_innerHTML=f"<b>Question for the class.</b> "
-                                               f"{html.escape(lesson.question)}",
-                    classes=["popsim-question"])
-        solara.HTML(tag="p", unsafe_innerHTML=f"<i>Look at:</i> {html.escape(lesson.look_at)}.")
-        with solara.Columns([1, 1]):
-            for run in snap.compared:
-                with solara.Column(gap="2px"):
-                    solara.Text(run.label, style={"font-weight": "bold",
-                                                  "color": views.COLOURS[run.role]})
-                    solara.Text(run.settings, style={"font-size": "0.8em"})
-                    solara.Button(f"Explore {run.role} with the levers", text=True,
-                                  classes=[f"popsim-explore-{run.role}"],
-                                  on_click=lambda role=run.role: on_explore(role))
+                                               f"{html.escape(lesson.question)} <i>Look at:</i> "
+                                               f"{html.escape(lesson.look_at)}.",
+                    classes=["popsim-question"], style=small)
+        for run in snap.compared:
+            with solara.Row(gap="6px", style={"align-items": "baseline"}):
+                solara.HTML(tag="div", unsafe_innerHTML=(
+                    f'<b style="color:{views.COLOURS[run.role]}">{html.escape(run.label)}</b>'
+                    f' <span style="font-size:0.9em">{html.escape(run.settings)}</span>'),
+                    style={"font-size": "0.78em", "flex": "1"})
+                solara.Button(f"Explore {run.role}", text=True, small=True,
+                              classes=[f"popsim-explore-{run.role}"],
+                              on_click=lambda role=run.role: on_explore(role))
     return card
 
 
@@ -114,26 +130,37 @@ def LessonPicker(snap: Snapshot, on_lesson: Callable[[Any], None]):
 
 
 @solara.component
-def Views(snap: Snapshot):
-    """The live views: headline numbers, SRB, reported vs true, cases, cost, clinics, table."""
+def Views(snap: Snapshot, on_explore: Callable[[str], None]):
+    """The live views. On top, what a class reads first, on one projector screen (1280 x 800):
+    the lesson, the headline numbers and the trade-off table; then the SRB of all births and
+    reported vs true; then SRB by birth order, cases, cost and clinics."""
     with solara.Column(gap="6px") as col:
-        with solara.Row(gap="8px", style={"flex-wrap": "wrap"}):
-            for item in views.headline(snap):
-                Headline(item)
+        with solara.Columns([3, 2], gutters_dense=True):
+            with solara.Column(gap="6px"):
+                if snap.lesson is not None:
+                    LessonCard(snap, on_explore)
+                with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
+                    for item in views.headline(snap):
+                        Headline(item)
+            with solara.Column(classes=["popsim-tradeoffs"],
+                               style={"padding": "4px 8px", "border-radius": "4px",
+                                      "box-shadow": "0 1px 3px rgba(0,0,0,0.25)"}):
+                solara.Text("Trade-offs", style={"font-weight": "bold"})
+                solara.HTML(unsafe_innerHTML=views.tradeoff_html(snap))
         srb = views.srb_panels(snap)
-        with solara.Columns([1] * len(srb), gutters_dense=True):
-            for panel in srb:
-                Chart(panel)
-        with solara.Columns([1] * (2 + len(snap.compared)), gutters_dense=True):
-            Chart(views.reported_panel(snap))
+        with solara.Columns([1, 1], gutters_dense=True):
+            Chart(srb[0], height=280, width=460)
+            Chart(views.reported_panel(snap), height=280, width=460)
+        with solara.Columns([1] * len(srb[1:]), gutters_dense=True):
+            for panel in srb[1:]:
+                Chart(panel, width=920 // len(srb[1:]))
+        with solara.Columns([1] * (1 + len(snap.compared)), gutters_dense=True):
             for panel in views.cases_panels(snap):
                 Chart(panel)
             Chart(views.cost_panel(snap))
         with solara.Columns([1] * len(snap.compared), gutters_dense=True):
             for panel in views.clinics_panels(snap):
-                Chart(panel, height=240)
-        with solara.Card(title="Trade-offs", margin=0, classes=["popsim-tradeoffs"]):
-            solara.HTML(unsafe_innerHTML=views.tradeoff_html(snap))
+                Chart(panel, height=240, width=920 // len(snap.compared))
     return col
 
 
@@ -225,8 +252,5 @@ def Page():
             for event in snap.events:
                 solara.Text(f"• {event}", style={"font-size": "0.75em"})
         with solara.Column(gap="8px"):
-            if snap.lesson is not None:
-                LessonCard(snap, lambda role: attempt("_", lambda: classroom.explore(role),
-                                                      stop=True))
-            Views(snap)
+            Views(snap, lambda role: attempt("_", lambda: classroom.explore(role), stop=True))
     return main

@@ -1,14 +1,20 @@
+# PYTHON_ARGCOMPLETE_OK
 """The ``popsim`` command.
 
-Sub-commands: ``run``, ``scenarios``, ``show``, ``validate``, ``params`` (here), ``compare``
-(:mod:`popsim.cli.compare`), the sweep commands (:mod:`popsim.cli.sweep`) and ``app``
-(:mod:`popsim.cli.app`). Input errors (a bad scenario file, key or value, an unknown name, an
-argument out of range, an output path that cannot be written) print one clear message and exit
-with code 2, never a traceback, and are found before any run starts. Parameter help is generated
-from :mod:`popsim.scenario.parameters`.
+Sub-commands: ``run`` (:mod:`popsim.cli.run`), ``scenarios``, ``show``, ``validate``,
+``params`` (here), ``compare`` (:mod:`popsim.cli.compare`), the sweep commands
+(:mod:`popsim.cli.sweep`) and ``app`` (:mod:`popsim.cli.app`). Input errors (a bad scenario
+file, key or value, an unknown name, an argument out of range, an output path that cannot be
+written) print one clear message and exit with code 2, never a traceback, and are found before
+any run starts. Parameter help is generated from :mod:`popsim.scenario.parameters`.
 
 Building the parser imports only argparse-level modules: ``popsim --version`` and ``--help``
 import neither Mesa, xarray, numpy nor the schema; each command imports what it needs.
+
+Shell completion (argcomplete; ``eval "$(register-python-argcomplete popsim)"``, docs/cli.md):
+when the shell asks, :func:`main` hands the same parser to :func:`popsim.cli.completion.complete`
+before parsing, which completes commands, options, scenario names and ``--set`` parameter paths
+and exits. The marker comment on the first line lets argcomplete's global activation find it.
 """
 
 from __future__ import annotations
@@ -17,99 +23,11 @@ import argparse
 import os
 import sys
 import textwrap
-import time
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..errors import EXIT_USAGE, InputError, UsageError, did_you_mean
-from .common import (RESULTS_DIR, add_scenario_args, add_yes_arg, check_file, check_folder,
-                     check_inside, overrides_json, overrides_tag)
-
-if TYPE_CHECKING:
-    from ..scenario.parameters import Scenario
+from .common import add_scenario_args
 
 __all__ = ["main", "build_parser", "params_reference"]
-
-
-# ------------------------------------------------------------------------------------------------
-# run
-
-
-def _output_paths(out: str | None, scenario: Scenario, seed: int, overrides: list[str],
-                  plot: bool) -> tuple[Path, Path]:
-    """The dataset and figure paths of ``popsim run``, checked before the run starts.
-
-    Default ``results/<name>/<name>-seed<N>[-set-<hash>].nc``; ``--out X.nc`` is that file,
-    ``--out DIR`` that folder. The folder is created and must be writable; the output must stay
-    inside ``results/`` or the ``--out`` folder (the scenario's name is a safe path component,
-    checked at load); an existing path of the wrong kind is refused.
-    """
-    name = scenario.name
-    stem = f"{name}-seed{seed}{overrides_tag(scenario, overrides)}"
-    if out is None:
-        root, nc, what = Path(RESULTS_DIR), Path(RESULTS_DIR) / name / f"{stem}.nc", "output"
-    elif out.endswith(".nc"):
-        nc, what = Path(out), "--out"
-        root = nc.parent
-    else:
-        root, what = Path(out), "--out"
-        nc = root / f"{stem}.nc"
-    check_folder(nc.parent, what)
-    check_inside(nc, root, what)
-    png = nc.with_suffix(".png")
-    for path in (nc, png) if plot else (nc,):
-        check_file(path, what)
-    return nc, png
-
-
-def _table(ds) -> str:
-    head = (f"{'year':>4}  {'births':>7}  {'SRB':>6}  {'SRB p1':>6}  {'SRB p2':>6}  "
-            f"{'SRB p3+':>7}  {'reported':>8}  {'abortions':>9}")
-    lines = [head, "-" * len(head)]
-    for y in ds["year"].values:
-        d = ds.sel(year=y)
-        sp = d["srb_by_parity"].values
-        lines.append(f"{int(y):>4}  {float(d['total_births']):>7.0f}  {float(d['srb']):>6.1f}  "
-                     f"{sp[0]:>6.1f}  {sp[1]:>6.1f}  {sp[2]:>7.1f}  "
-                     f"{float(d['reported_srb']):>8.1f}  "
-                     f"{float(d['sex_selective_abortions'].sum()):>9.0f}")
-    return "\n".join(lines)
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from ..scenario.loader import check_seed, load_scenario, parse_overrides
-    from ..workload import check_workload, estimate, run_months
-
-    seed = None if args.seed is None else check_seed(args.seed, "--seed")
-
-    scenario = load_scenario(args.scenario, args.overrides)
-    seed = scenario.run.seed if seed is None else seed
-    r = scenario.run
-    check_workload(estimate(1, r.households, run_months(r.start_year, r.end_year,
-                                                        r.burn_in_years)),
-                   yes=args.yes, what=f"this run of '{scenario.name}'")
-    nc, png = _output_paths(args.out, scenario, seed, args.overrides, plot=not args.no_plot)
-
-    from ..api import run
-    from ..io import write_netcdf
-    from ..reports.plotting import save_srb_figure
-
-    start = time.perf_counter()
-    ds = run(scenario, seed)
-    elapsed = time.perf_counter() - start
-    parsed = parse_overrides(args.overrides)
-    if parsed:
-        ds.attrs["overrides"] = overrides_json(scenario, parsed)
-    write_netcdf(ds, nc)
-    if not args.no_plot:
-        save_srb_figure(ds, png)
-    print(f"popsim {scenario.name}: {r.households:,} households, "
-          f"{int(ds.year[0])}-{int(ds.year[-1])}, seed {seed} ({elapsed:.1f} s)")
-    print(_table(ds))
-    print(f"\ndataset: {nc}")
-    if not args.no_plot:
-        print(f"figure:  {png}")
-    return 0
 
 
 # ------------------------------------------------------------------------------------------------
@@ -220,23 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"popsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser(
-        "run", help="run one scenario and write a dataset and a figure",
-        description=f"Run one scenario; write {RESULTS_DIR}/<scenario>/<scenario>-seed<N>.nc "
-                    f"and a PNG beside it. With --set the file name also carries a short hash "
-                    f"of the overrides (<scenario>-seed<N>-set-<hash>.nc, the overrides in the "
-                    f"dataset's 'overrides' and 'scenario_toml' attrs), so that it never "
-                    f"replaces the plain run's output. The seed, the output path and the size "
-                    f"of the run are checked before it starts.")
-    add_scenario_args(p)
-    p.add_argument("--seed", type=int, default=None,
-                   help="root seed, 0 to 2**63-1 (default: run.seed)")
-    p.add_argument("--out", default=None,
-                   help=f"output .nc file, or folder (created if needed; default: "
-                        f"{RESULTS_DIR}/<scenario>/)")
-    p.add_argument("--no-plot", action="store_true", help="do not write the PNG")
-    add_yes_arg(p)
-    p.set_defaults(func=cmd_run)
+    from . import run as run_cli
+    run_cli.add_parser(sub)
 
     p = sub.add_parser("scenarios", help="list the embedded scenarios")
     p.set_defaults(func=cmd_scenarios)
@@ -265,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare_cli.add_parser(sub)
     from . import score as score_cli
     score_cli.add_parser(sub)
+    from . import calibrate as calibrate_cli
+    calibrate_cli.add_parser(sub)
     return parser
 
 
@@ -292,7 +197,13 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``popsim`` command: parse ``argv`` (default ``sys.argv[1:]``), run the sub-command and
+    return its exit code (0, 2 for an input error, 130 when interrupted)."""
     parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions: answer them and exit
+        from .completion import complete
+
+        complete(parser)
     args = _parse(parser, sys.argv[1:] if argv is None else list(argv))
     try:
         return args.func(args)

@@ -35,6 +35,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="runs (default: the target file's 'replicates')")
     p.add_argument("--seed", type=int, default=None, metavar="N",
                    help="root seed of the replicates (default: the scenario's run.seed)")
+    p.add_argument("--ensemble", default=None, metavar="POSTERIOR",
+                   help="a posterior file, or a shipped one by name ('china'): replicate r "
+                        "uses seed r and posterior draw r, so the model's interval holds the "
+                        "parameters' uncertainty as well as seed noise")
     p.add_argument("--out", default=None, metavar="DIR",
                    help=f"output folder (default {RESULTS_DIR}/score/<scenario>/)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
@@ -54,7 +58,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from ..validation.score import run_replicates, score_runs
     from ..validation.targets import load_targets
     from ..experiments.executors import default_workers
-    from ..scenario.loader import check_seed
+    from ..scenario.loader import check_seed, parse_overrides
     from ..workload import check_workload, estimate
 
     if args.replicates is not None and not 1 <= args.replicates <= MAX_REPLICATES:
@@ -62,6 +66,14 @@ def cmd_score(args: argparse.Namespace) -> int:
     workers = check_workers(args.workers)
     seed = None if args.seed is None else check_seed(args.seed, "--seed")
     scenario = load_scenario(args.scenario, args.overrides)
+    posterior = None
+    if args.ensemble is not None:
+        from ..experiments.ensemble import read_posterior
+        posterior = read_posterior(args.ensemble)
+        clash = [p for p in posterior.parameters if p in parse_overrides(args.overrides)]
+        if clash:
+            raise UsageError(f"--set {clash[0]} conflicts with --ensemble {args.ensemble}: "
+                             f"the posterior draws {clash[0]} for every replicate")
     targets = load_targets(args.targets or scenario.name)
     reps = args.replicates or targets.replicates
     if args.out:
@@ -77,11 +89,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     months = (r.end_year - r.start_year + 1 + r.burn_in_years) * 12
     check_workload(estimate(reps, r.households, months, workers or default_workers()),
                    yes=args.yes, what=f"popsim score {scenario.name}")
-    print(f"popsim score: {scenario.name} x {reps} replicates; {r.households:,} households, "
-          f"{r.start_year}-{r.end_year}; {len(targets.targets)} targets from {targets.source}",
-          flush=True)
+    drawn = "" if posterior is None else f", one draw each of {posterior.describe()}"
+    print(f"popsim score: {scenario.name} x {reps} replicates{drawn}; {r.households:,} "
+          f"households, {r.start_year}-{r.end_year}; {len(targets.targets)} targets from "
+          f"{targets.source}", flush=True)
     start = time.perf_counter()
-    runs = run_replicates(scenario, reps, seed, workers=workers,
+    runs = run_replicates(scenario, reps, seed, posterior, workers=workers,
                           scheduler=args.scheduler, progress=not args.no_progress)
     runs.attrs["households"] = r.households
     table = score_runs(runs, targets)

@@ -4,7 +4,7 @@
 ::
 
     popsim sweep SPEC [--out results/NAME.zarr] [--workers N] [--scheduler ADDRESS|local]
-                      [--resume | --overwrite] [--yes]
+                      [--resume | --overwrite] [--ensemble POSTERIOR [--draws K]] [--yes]
     popsim export SWEEP.zarr OUT.nc|OUT.csv [--format netcdf|csv] [--partial]
     popsim plot SWEEP.zarr [--outcome srb] [--select parity=2] [--year Y] [--x P] [--y P]
     popsim sensitivity SWEEP.zarr [--outcome srb] [--select parity=2] [--year Y] [--method M]
@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from ..errors import UsageError
 from .common import RESULTS_DIR, add_yes_arg, check_file, check_folder, check_workers
+from .run import DEFAULT_ENSEMBLE_DRAWS
 
 __all__ = ["add_parser", "SENSITIVITY_METHODS"]
 
@@ -94,7 +95,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                          f"got '{args.scheduler}'")
     if args.resume and args.overwrite:
         raise UsageError("--resume and --overwrite exclude each other")
-    spec = load_spec(args.spec)
+    spec = load_spec(args.spec, ensemble=args.ensemble, draws=args.draws)
     out = Path(args.out) if args.out else Path(RESULTS_DIR) / f"{spec.name}.zarr"
     check_folder(out.parent, "--out" if args.out else "output")
     if args.scheduler and args.scheduler.startswith("tcp://"):
@@ -112,6 +113,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"sweep {spec.name}: {result.total} runs ({result.skipped} already complete, "
           f"{result.ran} run now{repaired}) in {result.seconds:.1f} s, {rate:.2f} runs/s "
           f"{_executor_text(args.workers, args.scheduler)}")
+    if spec.posterior is not None:
+        print(f"ensemble: {spec.posterior.describe()}; replicate r uses draw r and seed r")
     print(f"dataset: {out}")
     return 0
 
@@ -244,6 +247,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="continue an interrupted sweep, or repair a damaged one (refused if the "
                         "spec changed)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing sweep store")
+    p.add_argument("--ensemble", default=None, metavar="POSTERIOR",
+                   help="posterior netCDF file (replaces the spec's 'ensemble'): replicate r at "
+                        "every design point and package uses posterior draw r and seed r")
+    p.add_argument("--draws", type=int, default=None, metavar="K",
+                   help="posterior draws, one per replicate (replaces the spec's draws and "
+                        f"replicates; default: the spec's, or {DEFAULT_ENSEMBLE_DRAWS})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_yes_arg(p)
     p.set_defaults(func=cmd_sweep)

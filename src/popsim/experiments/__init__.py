@@ -2,9 +2,15 @@
 
 - :mod:`popsim.experiments.executors`            serial, process-pool and dask executors
   (identical results)
+- :mod:`popsim.experiments.burnin`               shared burn-ins: runs that differ only in levers
+  start from one saved state (identical results)
 - :mod:`popsim.experiments.runs`                 many runs on any executor, in order, stacked
+- :mod:`popsim.experiments.ensemble`             posteriors, their draws and ensemble runs
 - :mod:`popsim.experiments.compare`              packages of measures side by side, common random
   numbers, a baseline of the same county
+- :mod:`popsim.experiments.compare_metrics`      the derived outcomes and intervals of a comparison
+- :mod:`popsim.experiments.cost_effectiveness`   the cost-effectiveness frontier and incremental
+  ratios
 - :mod:`popsim.experiments.sweep_spec`           sweep specs: parameters, designs, packages, outputs
 - :mod:`popsim.experiments.sweep_design`         design points (grid, lhs, sobol, morris, fast)
   and the run tasks

@@ -6,7 +6,8 @@ the runs in one table (:data:`COLUMNS`). :func:`compare` returns ONE ``xarray.Da
 * every variable of :func:`popsim.run`, with two leading dimensions ``scenario`` and
   ``replicate`` (coordinates: ``seed(replicate)``; ``description``, ``sha256`` and ``toml``
   along ``scenario``, the resolved scenario files);
-* the per-replicate **metrics** of the planner table (:data:`METRICS`), dims
+* the per-replicate **metrics** of the planner table
+  (:data:`popsim.experiments.compare_metrics.METRICS`), dims
   ``(scenario, replicate)``: SRB total and by parity, true and reported, in the end year and
   over the whole run (all births pooled, steadier than one year); missing female births and
   those averted against the baseline; costs; cases and intrusiveness.
@@ -29,12 +30,29 @@ woman (:mod:`popsim.model.streams`), so within a replicate two scenarios differ 
 not by noise. Effects against the baseline (births averted, extra cost) are therefore computed
 *within* each replicate: the **paired** difference.
 
+Parameter uncertainty (``--ensemble``)
+--------------------------------------
+Without an ensemble every replicate uses the scenario's own behaviour coefficients, and the
+intervals hold only if those are exactly right: they are **seed noise only**. With a posterior
+(:mod:`popsim.experiments.ensemble`), replicate ``r`` of every scenario uses seed ``r`` *and*
+posterior draw ``r``: the intervals combine seed noise and parameter uncertainty, and a
+difference between two scenarios is still paired, in its random numbers and in its parameters.
+The ``uncertainty`` attribute of the dataset (and the table's settings line) says which.
+
+Incremental cost-effectiveness
+------------------------------
+Beside the effects against the baseline, :func:`planner_table` orders the packages by cost and
+gives each one's extra girls averted, extra cost and cost per extra girl against the previous
+package on the efficient frontier, marking dominated and extendedly dominated packages
+(:mod:`popsim.experiments.cost_effectiveness`, after Drummond et al.).
+
 Intervals
 ---------
 Every interval is a 90% interval across replicates: the 5th and 95th percentiles (linear
 interpolation) of the per-replicate values, i.e. the range in which 90% of the simulated futures
 of this county fall. For an effect the values are the paired (within-replicate) differences. The
-**unpaired** interval of births averted (:func:`unpaired_interval`) takes the differences between
+**unpaired** interval of births averted
+(:func:`popsim.experiments.compare_metrics.unpaired_interval`) takes the differences between
 runs of *different* replicates instead, which is what independent seeds would give; it is reported
 beside the paired one to show what pairing buys. With one replicate there is no interval (NaN).
 Ratios (cost per averted birth, women per case) are ratios of sums over replicates; their interval
@@ -43,9 +61,7 @@ is that of the per-replicate ratios, given only when every replicate has a posit
 
 from __future__ import annotations
 
-import contextlib
 import json
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +72,6 @@ import xarray as xr
 
 from ..errors import ScenarioError, UsageError
 from ..model.clinics import sample_townships
-from ..model.recording import srb
 from ..model.streams import replicate_seeds
 from ..provenance import provenance
 from ..scenario.loader import (check_seed, load_scenario, parse_overrides, scenario_hash,
@@ -65,55 +80,16 @@ from ..scenario.parameters import SECTIONS, Scenario, iter_params
 from ..scenario.schema import Schedule
 from ..workload import (DEFAULT_REPLICATES, MAX_REPLICATES, Workload, check_count,
                         check_workload, estimate, kept_bytes, run_months)
+from .compare_metrics import (LEVEL, MAX_SRB_SE, PRESENT_VALUE, QUANTILES, add_metrics,
+                              min_births, quantile_interval, quiet_nan, simulated_births,
+                              unpaired_interval)
+from .cost_effectiveness import incremental_table
 from .executors import default_workers, executor_name
 from .runs import run_all, stack
 
-__all__ = ["compare", "load_comparison", "planner_table", "unpaired_interval", "quantile_interval",
-           "Column", "COLUMNS", "METRICS", "LEVEL", "levers_off", "context_paths",
-           "context_differences", "plan_comparison", "run_plan", "Plan", "NO_MEASURES_SUFFIX"]
-
-#: The two-sided interval: 5th to 95th percentile across replicates.
-LEVEL = 0.90
-_Q = ((1.0 - LEVEL) / 2.0, 1.0 - (1.0 - LEVEL) / 2.0)
-
-#: Per-replicate metrics added to the comparison dataset: name -> (units, long name).
-METRICS: dict[str, tuple[str, str]] = {
-    "srb_end": ("males per 100 females", "True sex ratio at birth in the end year"),
-    "srb_by_parity_end": ("males per 100 females", "True SRB by birth order in the end year"),
-    "reported_srb_end": ("males per 100 females", "Reported SRB in the end year"),
-    "report_gap_end": ("SRB points", "Reported minus true SRB in the end year (negative: the "
-                       "reports look better than the truth)"),
-    "srb_run": ("males per 100 females", "True SRB of all births of the run (pooled)"),
-    "srb_by_parity_run": ("males per 100 females", "True SRB by birth order, all births of the "
-                          "run (pooled)"),
-    "reported_srb_run": ("males per 100 females", "Reported SRB of all births of the run "
-                         "(pooled)"),
-    "report_gap_run": ("SRB points", "Reported minus true SRB over the run (pooled births)"),
-    "missing_female_births_end": ("births", "Missing female births in the end year"),
-    "missing_female_births_run": ("births", "Missing female births summed over the run"),
-    "averted_end": ("births", "Missing female births averted against the baseline in the end "
-                    "year (same replicate)"),
-    "averted_run": ("births", "Missing female births averted against the baseline over the run "
-                    "(same replicate)"),
-    "total_cost_run": ("yuan", "Cost of the measures over the run: incentives + enforcement + "
-                       "propaganda"),
-    "incentive_cost_run": ("yuan", "Incentives committed over the run"),
-    "enforcement_cost_run": ("yuan", "Enforcement cost over the run (inspections, "
-                             "investigations and tip rewards)"),
-    "rewards_run": ("yuan", "Tip rewards paid over the run (inside the enforcement cost)"),
-    "propaganda_cost_run": ("yuan", "Propaganda cost over the run"),
-    "extra_cost_run": ("yuan", "Cost over the run minus the baseline's (same replicate)"),
-    "cost_per_averted": ("yuan per birth", "Extra cost per missing female birth averted (NaN "
-                         "when none is averted)"),
-    "cases_run": ("cases", "Cases against providers found and pursued over the run"),
-    "women_investigated_run": ("women", "Women investigated over the run"),
-    "grey_listed_run": ("women", "Women newly grey-listed over the run"),
-    "investigated_per_case": ("women per case", "Women investigated per case found"),
-    "grey_listed_per_case": ("women per case", "Women grey-listed per case found"),
-    "out_of_county_share_run": ("fraction", "Share of illegal services bought out of county "
-                                "over the run"),
-}
-
+__all__ = ["compare", "load_comparison", "planner_table", "Column", "COLUMNS", "levers_off",
+           "context_paths", "context_differences", "plan_comparison", "run_plan", "Plan",
+           "NO_MEASURES_SUFFIX"]
 
 @dataclass(frozen=True)
 class Column:
@@ -122,9 +98,12 @@ class Column:
     ``kind`` says how replicates are summarised: ``"level"`` (mean, 90% interval across
     replicates), ``"paired"`` (the same, of within-replicate differences against the baseline),
     ``"unpaired"`` (differences between different replicates, :func:`unpaired_interval`) or
-    ``"ratio"`` (ratio of sums; interval of per-replicate ratios). ``group`` places it in the
-    report: ``"srb"`` (sex ratio at birth in the end year), ``"run"`` (over the whole run),
-    ``"effect"`` (effect and cost) or ``"detail"`` (in the Markdown and CSV files only).
+    ``"ratio"`` (ratio of sums; interval of per-replicate ratios) or ``"incremental"`` (against
+    the previous package on the cost-effectiveness frontier,
+    :mod:`popsim.experiments.cost_effectiveness`). ``group`` places it in the report: ``"srb"``
+    (sex ratio at birth in the end year), ``"run"`` (over the whole run), ``"effect"`` (effect
+    and cost), ``"incremental"`` (the incremental cost-effectiveness table, rows by cost) or
+    ``"detail"`` (in the Markdown and CSV files only).
     """
 
     key: str
@@ -182,10 +161,10 @@ COLUMNS: tuple[Column, ...] = (
            "between runs of different replicates): wider, which is what pairing buys",
            group="detail"),
     Column("total_cost_run", "cost", "total_cost_run", "level", "yuan",
-           "Cost of the measures over the run: incentives committed + enforcement (including "
-           "tip rewards) + propaganda"),
+           "Cost of the measures over the run: incentives committed (a present value of future "
+           "benefits, see incentives) + enforcement (including tip rewards) + propaganda"),
     Column("incentive_cost_run", "incentives", "incentive_cost_run", "level", "yuan",
-           "Incentives committed over the run", group="detail"),
+           f"Incentives committed over the run: {PRESENT_VALUE}", group="detail"),
     Column("enforcement_cost_run", "enforcement", "enforcement_cost_run", "level", "yuan",
            "Enforcement cost over the run (inspections, investigations, tip rewards)",
            group="detail"),
@@ -207,6 +186,18 @@ COLUMNS: tuple[Column, ...] = (
     Column("out_of_county_share_run", "out-of-county", "out_of_county_share_run", "level",
            "fraction", "Share of illegal services bought from providers outside the county "
            "over the run", group="detail"),
+    Column("incremental_averted", "extra averted", "averted_run", "incremental", "births",
+           "Extra missing female births averted over the run against the package in 'versus' "
+           "(the previous package on the cost-effectiveness frontier; paired)",
+           group="incremental"),
+    Column("incremental_cost", "extra cost", "total_cost_run", "incremental", "yuan",
+           "Extra cost over the run against the package in 'versus' (paired; incentives "
+           "committed as a present value)", group="incremental"),
+    Column("icer", "cost/extra girl", "total_cost_run", "incremental", "yuan per birth",
+           "Incremental cost-effectiveness ratio: extra cost per extra missing female birth "
+           "averted against the previous frontier package (blank off the frontier, and no "
+           "interval unless the extra girls averted are positive in every replicate)",
+           group="incremental"),
 )
 
 
@@ -328,7 +319,10 @@ def load_comparison(scenarios: Sequence[str | Path | Scenario],
 
 @dataclass(frozen=True)
 class Plan:
-    """A checked comparison, before any run: scenarios (baseline first), seeds and size."""
+    """A checked comparison, before any run: scenarios (baseline first), seeds and size.
+
+    ``runs[k][r]`` is the scenario replicate ``r`` of scenario ``k`` runs: ``scenarios[k]``
+    itself, or with an ensemble its posterior draw ``r`` (the same draw in every scenario)."""
 
     scenarios: list[Scenario]
     baseline_origin: str
@@ -336,6 +330,8 @@ class Plan:
     seeds: list[int]
     work: Workload
     overrides: dict[str, Any]
+    runs: list[list[Scenario]]
+    posterior: Any = None
 
 
 def plan_comparison(scenarios: Sequence[str | Path | Scenario],
@@ -343,10 +339,25 @@ def plan_comparison(scenarios: Sequence[str | Path | Scenario],
                     baseline: str | Path | Scenario | None = None,
                     overrides: Iterable[str] | Mapping[str, Any] | None = None, *,
                     workers: int | None = None, scheduler: str | None = None,
-                    yes: bool = False) -> Plan:
+                    yes: bool = False, ensemble: Any = None, draws: int | None = None) -> Plan:
     """Load and check everything :func:`compare` needs, and refuse a request too large for this
-    machine (:func:`popsim.workload.check_workload`; ``yes`` accepts a long one)."""
+    machine (:func:`popsim.workload.check_workload`; ``yes`` accepts a long one).
+
+    ``ensemble`` (a posterior file or :class:`popsim.experiments.ensemble.Posterior`) gives each
+    replicate one posterior draw (:func:`popsim.experiments.ensemble.ensemble_scenarios` with the
+    root seed): ``draws``, when given, must equal ``replicates``."""
     replicates = check_count("replicates", replicates, hi=2**63 - 1)
+    if draws is not None and ensemble is None:
+        raise UsageError("--draws needs --ensemble POSTERIOR: the draws are taken from it")
+    if draws is not None:
+        from .ensemble import check_draws
+
+        draws = check_draws(draws, "draws")
+    if draws is not None and draws != replicates:
+        raise UsageError(f"draws = {draws} but replicates = {replicates}: replicate r of every "
+                         f"scenario uses seed r and posterior draw r, so give one of them (or "
+                         f"equal values)")
+    posterior = _posterior(ensemble)
     loaded, origin = _load(scenarios, baseline, overrides)
     base, r = loaded[0], loaded[0].run
     root = r.seed if seed is None else check_seed(seed, "seed")
@@ -361,8 +372,32 @@ def plan_comparison(scenarios: Sequence[str | Path | Scenario],
     if replicates > MAX_REPLICATES:
         raise UsageError(f"replicates = {replicates:,} is above the maximum {MAX_REPLICATES:,} "
                          f"({work.describe()})")
+    if posterior is None:
+        runs = [[s] * replicates for s in loaded]
+    else:
+        from .ensemble import ensemble_scenarios
+
+        runs = [ensemble_scenarios(s, posterior, replicates, root) for s in loaded]
     return Plan(loaded, origin, root, replicate_seeds(root, replicates), work,
-                parse_overrides(overrides))
+                parse_overrides(overrides), runs, posterior)
+
+
+def _posterior(ensemble: Any) -> Any:
+    """The posterior of ``--ensemble`` (read and checked), refused when it draws a lever: an
+    ensemble varies what is not known about the county, never the measures compared."""
+    if ensemble is None:
+        return None
+    from .ensemble import Posterior, read_posterior
+
+    posterior = ensemble if isinstance(ensemble, Posterior) else read_posterior(ensemble)
+    context = set(context_paths())
+    levers = [p for p in posterior.parameters if p not in context or p.startswith("run.")]
+    if levers:
+        where = f" ({posterior.path})" if posterior.path else ""
+        raise UsageError(f"the posterior{where} draws {', '.join(levers)}: a lever or run "
+                         f"setting, which a comparison of measures must not vary; an ensemble "
+                         f"may draw only context parameters (behaviour, son preference, ...)")
+    return posterior
 
 
 # ------------------------------------------------------------------------------------------------
@@ -373,7 +408,8 @@ def compare(scenarios: Sequence[str | Path | Scenario], replicates: int = DEFAUL
             seed: int | None = None, baseline: str | Path | Scenario | None = None,
             overrides: Iterable[str] | Mapping[str, Any] | None = None, *,
             workers: int | None = None, scheduler: str | None = None,
-            progress: bool = False, yes: bool = False) -> xr.Dataset:
+            progress: bool = False, yes: bool = False, ensemble: Any = None,
+            draws: int | None = None) -> xr.Dataset:
     """Run every scenario ``replicates`` times with common random numbers; one dataset.
 
     Parameters
@@ -391,17 +427,26 @@ def compare(scenarios: Sequence[str | Path | Scenario], replicates: int = DEFAUL
     overrides
         ``section.field`` overrides applied to every scenario (as ``--set``).
     workers, scheduler
-        Passed to :func:`popsim.experiments.executors.map_tasks`: ``workers=1`` runs in this process, the
-        default is a process pool over the machine's cores, ``scheduler`` uses dask.
+        Passed to :func:`popsim.experiments.executors.map_tasks`: ``workers=1`` runs in this
+        process, the default is a process pool over the machine's cores, ``scheduler`` uses
+        dask.
     progress
         Show a tqdm progress bar on stderr.
     yes
         Run even when the estimated CPU time is long (:func:`plan_comparison`).
+    ensemble, draws
+        A posterior (file or :class:`popsim.experiments.ensemble.Posterior`): replicate ``r`` of
+        every scenario runs with seed ``r`` *and* posterior draw ``r``, so the intervals combine
+        seed noise and parameter uncertainty while the differences stay paired in both.
+        ``draws`` (if given) must equal ``replicates``. The draws are recorded as
+        :func:`popsim.experiments.ensemble.draw_coords` (``draw``, ``draw_value``) and
+        :func:`~popsim.experiments.ensemble.ensemble_attrs`; ``sha256`` and ``toml`` are the
+        scenarios before the draws.
 
     The result does not depend on the executor or the number of workers.
     """
     plan = plan_comparison(scenarios, replicates, seed, baseline, overrides, workers=workers,
-                           scheduler=scheduler, yes=yes)
+                           scheduler=scheduler, yes=yes, ensemble=ensemble, draws=draws)
     return run_plan(plan, workers=workers, scheduler=scheduler, progress=progress)
 
 
@@ -410,7 +455,7 @@ def run_plan(plan: Plan, *, workers: int | None = None, scheduler: str | None = 
     """Run a checked :class:`Plan` (:func:`plan_comparison`); see :func:`compare`."""
     loaded, seeds, root = plan.scenarios, plan.seeds, plan.root_seed
     base = loaded[0]
-    tasks = [(s, sd) for s in loaded for sd in seeds]
+    tasks = [(plan.runs[k][i], sd) for k in range(len(loaded)) for i, sd in enumerate(seeds)]
     results = run_all(tasks, workers=workers, scheduler=scheduler, progress=progress,
                       desc="popsim compare")
     R = len(seeds)
@@ -439,13 +484,29 @@ def run_plan(plan: Plan, *, workers: int | None = None, scheduler: str | None = 
         "seeding": "replicate r of every scenario uses replicate_seeds(root_seed, replicates)[r]",
         "overrides": json.dumps({k: (v if isinstance(v, (int, float, str, bool)) else str(v))
                                  for k, v in plan.overrides.items()}),
-        "interval": f"{LEVEL:.0%}: {_Q[0]:.0%} to {_Q[1]:.0%} percentile across replicates",
+        "interval": f"{LEVEL:.0%}: {QUANTILES[0]:.0%} to {QUANTILES[1]:.0%} percentile across "
+                    f"replicates",
         "start_year": base.run.start_year,
         "end_year": base.run.end_year,
         "households": base.run.households,
+        "scale": base.run.scale,
         **{k: prov[k] for k in ("natural_srb", "popsim_version", "mesa_version", "numpy_version",
                                 "git_commit")},
     }
+    post = plan.posterior
+    if post is None:
+        ds.attrs["uncertainty"] = ("seed noise only: every replicate uses the scenario's own "
+                                   "parameter values")
+    else:
+        from .ensemble import draw_coords, ensemble_attrs
+
+        ds = ds.assign_coords(draw_coords(post, R, root))
+        ds.attrs.update(ensemble_attrs(post, R, root))
+        ds.attrs.update(
+            ensemble=ds.attrs["ensemble"] or post.describe(),
+            uncertainty=f"seed noise and parameter uncertainty: replicate r of every scenario "
+                        f"uses seed r and posterior draw r ({R} draws from "
+                        f"{post.describe()}; paired in both)")
     return add_metrics(ds)
 
 
@@ -453,100 +514,32 @@ def run_plan(plan: Plan, *, workers: int | None = None, scheduler: str | None = 
 # metrics and the table
 
 
-@contextlib.contextmanager
-def _quiet():
-    """Silence numpy's warnings about all-NaN slices: NaN is the intended answer there."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        yield
-
-
-def _ratio(num: xr.DataArray, den: xr.DataArray) -> xr.DataArray:
-    return xr.where(den > 0, num / den.where(den > 0), np.nan)
-
-
-def add_metrics(ds: xr.Dataset) -> xr.Dataset:
-    """Add the per-replicate metrics of :data:`METRICS` to a comparison dataset."""
-    end = ds["year"].values[-1]
-    base_name = ds.attrs["baseline"]
-    m: dict[str, xr.DataArray] = {}
-    m["srb_end"] = ds["srb"].sel(year=end, drop=True)
-    m["srb_by_parity_end"] = ds["srb_by_parity"].sel(year=end, drop=True)
-    m["reported_srb_end"] = ds["reported_srb"].sel(year=end, drop=True)
-    m["report_gap_end"] = m["reported_srb_end"] - m["srb_end"]
-    births = ds["births"].sum("year")
-    reported = ds["reported_births"].sum("year")
-    m["srb_run"] = srb(births.sum("parity"))
-    m["srb_by_parity_run"] = srb(births)
-    m["reported_srb_run"] = srb(reported.sum("parity"))
-    m["report_gap_run"] = m["reported_srb_run"] - m["srb_run"]
-    m["missing_female_births_end"] = ds["missing_female_births"].sel(year=end, drop=True)
-    m["missing_female_births_run"] = ds["missing_female_births"].sum("year")
-    for name, total in (("averted_end", "missing_female_births_end"),
-                        ("averted_run", "missing_female_births_run")):
-        m[name] = m[total].sel(scenario=base_name, drop=True) - m[total]
-    m["total_cost_run"] = ds["total_cost"].sum("year")
-    m["incentive_cost_run"] = ds["incentive_payments"].sum("year")
-    m["enforcement_cost_run"] = ds["enforcement_cost"].sum("year")
-    m["rewards_run"] = ds["rewards_paid"].sum("year")
-    m["propaganda_cost_run"] = ds["propaganda_cost"].sum("year")
-    m["extra_cost_run"] = m["total_cost_run"] - m["total_cost_run"].sel(scenario=base_name,
-                                                                        drop=True)
-    m["cost_per_averted"] = _ratio(m["extra_cost_run"], m["averted_run"])
-    m["cases_run"] = ds["cases"].sum(["year", "source"])
-    m["women_investigated_run"] = ds["women_investigated"].sum("year")
-    m["grey_listed_run"] = ds["grey_listed_new"].sum("year")
-    m["investigated_per_case"] = _ratio(m["women_investigated_run"], m["cases_run"])
-    m["grey_listed_per_case"] = _ratio(m["grey_listed_run"], m["cases_run"])
-    svc = ds["illegal_services"].sum("year")
-    m["out_of_county_share_run"] = _ratio(svc.sel(location="out_of_county", drop=True),
-                                          svc.sum("location"))
-    out = ds.copy()
-    for name, (units, long_name) in METRICS.items():
-        out[name] = m[name].transpose("scenario", "replicate", ...)
-        out[name].attrs = {"units": units, "long_name": long_name}
-    return out
-
-
-def quantile_interval(values: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
-    """The 90% interval across replicates along ``axis``: 5th and 95th percentiles.
-
-    NaN where fewer than two finite values are available.
-    """
-    values = np.asarray(values, dtype=float)
-    finite = np.isfinite(values).sum(axis=axis)
-    with _quiet():
-        lo, hi = np.nanquantile(values, _Q, axis=axis)
-    return np.where(finite >= 2, lo, np.nan), np.where(finite >= 2, hi, np.nan)
-
-
-def unpaired_interval(base: np.ndarray, other: np.ndarray) -> tuple[float, float]:
-    """90% interval of ``base - other`` as independent seeds would give it.
-
-    ``base[i] - other[j]`` over all pairs of *different* replicates ``i != j``: each difference
-    then compares two runs that share no random numbers.
-    """
-    base, other = np.asarray(base, float), np.asarray(other, float)
-    diff = base[:, None] - other[None, :]
-    off = diff[~np.eye(base.size, dtype=bool)]
-    if off.size < 2:
-        return float("nan"), float("nan")
-    lo, hi = quantile_interval(off)
-    return float(lo), float(hi)
-
-
 def planner_table(ds: xr.Dataset) -> xr.Dataset:
     """The planner table: one variable per :data:`COLUMNS` key, dims ``(scenario, stat)``.
 
     ``stat`` is ``mean`` (ratio of sums for ratios), ``lo`` and ``hi`` (the 90% interval across
     replicates). Effects of the baseline against itself are NaN (not zero) so that tables show
-    them blank.
+    them blank. Besides the columns:
+
+    * ``ce_rank``, ``ce_status``, ``ce_versus`` and ``frontier_share`` (dim ``scenario``): the
+      place of each package in the incremental cost-effectiveness table
+      (:func:`popsim.experiments.cost_effectiveness.incremental_table`);
+    * ``cell_births`` (``scenario`` x ``column``, the SRB columns): mean simulated births per run
+      behind each SRB cell; a cell with fewer than the ``min_births`` attribute has a binomial
+      standard error above ``max_srb_se`` points
+      (:func:`popsim.experiments.compare_metrics.min_births`) and the reports mark it.
     """
     base_name = ds.attrs["baseline"]
     scen = ds["scenario"].values
     is_base = scen == base_name
+    ce = incremental_table(scen, ds["total_cost_run"].transpose("scenario", "replicate").values,
+                           ds["averted_run"].transpose("scenario", "replicate").values)
     table = {}
     for col in COLUMNS:
+        if col.kind == "incremental":
+            table[col.key] = xr.DataArray(ce[col.key].values, dims=("scenario", "stat"),
+                                          attrs={"units": col.unit, "long_name": col.meaning})
+            continue
         if col.kind == "ratio":
             num = ds[col.ratio[0]].sum("replicate").values
             den = ds[col.ratio[1]].sum("replicate").values
@@ -558,7 +551,7 @@ def planner_table(ds: xr.Dataset) -> xr.Dataset:
         else:
             values = ds[col.metric].sel(col.sel, drop=True).transpose("scenario", "replicate")
             vals = values.values
-            with _quiet():
+            with quiet_nan():
                 mean = np.nanmean(vals, axis=1)
             if col.kind == "unpaired":
                 missing = ds["missing_female_births_run"].sel(scenario=base_name).values
@@ -573,7 +566,19 @@ def planner_table(ds: xr.Dataset) -> xr.Dataset:
                                       dims=("scenario", "stat"),
                                       attrs={"units": col.unit, "long_name": col.meaning})
     out = xr.Dataset(table, coords={"scenario": scen, "stat": ["mean", "lo", "hi"]})
+    for name in ("ce_rank", "ce_status", "ce_versus", "frontier_share"):
+        out[name] = ce[name]
+    births = {c.key: simulated_births(ds, c.metric, dict(c.sel)) for c in COLUMNS}
+    births = {k: v for k, v in births.items() if v is not None}
+    if births:
+        out["cell_births"] = xr.concat(list(births.values()), dim="column").assign_coords(
+            column=list(births)).transpose("scenario", "column")
+        out["cell_births"].attrs = {"units": "births", "long_name": "Mean simulated births per "
+                                    "run behind an SRB cell"}
+    natural = float(ds.attrs.get("natural_srb", 106.0))
     out.attrs = {k: ds.attrs[k] for k in ("baseline", "baseline_origin", "replicates",
                                           "root_seed", "interval", "start_year", "end_year",
-                                          "households") if k in ds.attrs}
+                                          "households", "scale", "natural_srb", "ensemble",
+                                          "ensemble_draws", "uncertainty") if k in ds.attrs}
+    out.attrs.update(max_srb_se=MAX_SRB_SE, min_births=min_births(MAX_SRB_SE, natural))
     return out

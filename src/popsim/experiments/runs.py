@@ -13,17 +13,18 @@ from collections.abc import Sequence
 import xarray as xr
 from tqdm import tqdm
 
-from ..api import run
 from ..scenario.parameters import Scenario
+from .burnin import run_shared
 from .executors import map_tasks
 
 __all__ = ["run_task", "run_all", "stack"]
 
 
 def run_task(task: tuple[Scenario, int]) -> xr.Dataset:
-    """One run (module-level, so that worker processes can unpickle it)."""
+    """One run (module-level, so that worker processes can unpickle it); runs of one process
+    that agree before ``run.start_year`` share their burn-in (:func:`~.burnin.run_shared`)."""
     scenario, seed = task
-    return run(scenario, seed)
+    return run_shared(scenario, seed)
 
 
 def run_all(tasks: Sequence[tuple[Scenario, int]], *, workers: int | None = None,

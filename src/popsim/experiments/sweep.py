@@ -43,8 +43,9 @@ from ..provenance import software_versions
 from ..scenario.loader import scenario_hash, scenario_to_toml
 from ..scenario.parameters import param_spec
 from ..workload import check_workload
-from .sweep_design import Points, Tasks, check_points, run_task
-from .sweep_spec import PACKAGE_DIM, RUN_DIM, SweepSpec, sweep_workload
+from .ensemble import draw_coords, ensemble_attrs
+from .sweep_design import Points, Tasks, check_points, run_task, sweep_workload
+from .sweep_spec import PACKAGE_DIM, RUN_DIM, SweepSpec
 from .sweep_store import (COMPLETE, DIGEST, FRAME_ATTR, StoreCheck, check_store,
                           frame_digest, load_masked, quiet_consolidated, rebuild_frame,
                           restore_metadata, run_digest, writer_lock)
@@ -103,7 +104,9 @@ def _attrs(spec: SweepSpec) -> dict[str, Any]:
             "variables": json.dumps(list(spec.variables)), "resolution": spec.resolution,
             "summary_years": spec.summary_years, "replicates": spec.replicates,
             "seed": spec.seed, "natural_srb": float(spec.base.behaviour.natural_srb),
-            **software_versions()}
+            **software_versions(),
+            **({} if spec.posterior is None else
+               ensemble_attrs(spec.posterior, spec.replicates, spec.seed))}
 
 
 def _spec_coords(spec: SweepSpec) -> dict[str, tuple[tuple[str, ...], np.ndarray, dict]]:
@@ -137,6 +140,8 @@ def _spec_coords(spec: SweepSpec) -> dict[str, tuple[tuple[str, ...], np.ndarray
     coords["seed"] = (("replicate",), np.array(Tasks(spec).seeds),
                       {"long_name": "root seed of the replicate, the same at every design point "
                                     "(common random numbers)"})
+    if spec.posterior is not None:  # replicate r's posterior draw, the same at every point
+        coords.update(draw_coords(spec.posterior, spec.replicates, spec.seed))
     return coords
 
 
@@ -254,9 +259,9 @@ def spec_differences(stored: dict[str, Any], spec: SweepSpec) -> list[str]:
     if old.get("packages") != new.get("packages"):
         out.append(f"packages: {json.dumps(old.get('packages'))} -> "
                    f"{json.dumps(new.get('packages'))}")
-    for key in ("replicates", "seed"):
-        if old[key] != new[key]:
-            out.append(f"{key}: {old[key]} -> {new[key]}")
+    for key in ("replicates", "seed", "ensemble_sha256"):
+        if old.get(key) != new.get(key):
+            out.append(f"{key}: {old.get(key)} -> {new.get(key)}")
     return out
 
 
@@ -467,7 +472,10 @@ def open_sweep(store: str | Path, *, complete: bool = True, load: bool = False) 
     order = json.loads(check.attrs["variables"]) + [COMPLETE, DIGEST]
     # chunks=None: lazily indexed arrays read whole by zarr, not a dask graph of one task per
     # run and variable (thousands of tasks for a sobol store: most of the time of a load)
-    ds = xr.open_zarr(store, consolidated=True, chunks=None)[order]
+    full = xr.open_zarr(store, consolidated=True, chunks=None)
+    ds = full[order]
+    # coordinates on no dimension of a variable (an ensemble's draw_value) are kept too
+    ds = ds.assign_coords({k: full.coords[k] for k in full.coords if k not in ds.coords})
     if not finished.all():
         check.complete = finished
         for name, values in load_masked(store, check, order).items():

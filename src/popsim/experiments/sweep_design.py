@@ -12,8 +12,9 @@ mapped to each parameter's range. The samplers are SciPy's and SALib's, not hand
 
 :class:`Tasks` pairs every (package, point) with every replicate seed (``replicate_seeds(seed,
 replicates)``: the same seeds at every point and for every package, i.e. common random numbers)
-and builds each task's scenario only when it is asked for. :func:`run_task` is the worker every
-executor calls.
+and, with an ensemble, replicate r with posterior draw r as well (``posterior.draws(replicates,
+seed)``: common parameter draws); it builds each task's scenario only when it is asked for.
+:func:`run_task` is the worker every executor calls.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,11 +31,14 @@ import xarray as xr
 from ..errors import ScenarioError, SpecError
 from ..model.streams import replicate_seeds
 from ..scenario.loader import load_scenario
-from ..scenario.parameters import Scenario
-from .sweep_spec import SweepSpec
+from ..scenario.parameters import Scenario, param_spec
+from ..workload import Workload
+from .burnin import from_year
+from .sweep_spec import SweepSpec, _with_packages, _workload
 
 __all__ = ["unit_sample", "sample_unit_cube", "Points", "design_points", "check_points",
-           "Tasks", "build_tasks", "select_outputs", "run_task"]
+           "Tasks", "build_tasks", "apply_point", "select_outputs", "run_task",
+           "sweep_workload"]
 
 
 def _design_rng(seed: int) -> np.random.Generator:
@@ -118,10 +122,17 @@ def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
 
 def check_points(spec: SweepSpec) -> None:
     """Every design point (with every lever package) must make a valid scenario (e.g. cross-field
-    checks): checked one at a time before any run, keeping none of them."""
+    checks), and so must every posterior draw: checked one at a time before any run, keeping none
+    of them."""
     bases = [(None, spec.base)] if not spec.packages else \
         [(p.name, load_scenario(spec.base, p.overrides())) for p in spec.packages]
     for name, base in bases:
+        for r, draw in enumerate(_draws(spec)):
+            try:
+                load_scenario(base, draw)
+            except ScenarioError as e:
+                package = f" with package '{name}'" if name else ""
+                raise SpecError(f"{spec.label}: ensemble draw {r}{package}: {e}") from None
         for i, point in enumerate(Points(spec)):
             try:
                 load_scenario(base, point)
@@ -136,6 +147,13 @@ def _outputs(spec: SweepSpec) -> tuple[tuple[str, ...], str, int]:
     return spec.variables, spec.resolution, spec.summary_years
 
 
+def _draws(spec: SweepSpec) -> list[dict[str, Any]]:
+    """Replicate r's posterior parameters (none without an ensemble)."""
+    if spec.posterior is None:
+        return [{}] * spec.replicates
+    return spec.posterior.draws(spec.replicates, spec.seed)
+
+
 class Tasks(Sequence):
     """One task per run, ordered like the run dimensions (package, design point, replicate), each
     built when it is asked for (a task holds a whole scenario: ~17 kB). Every package meets the
@@ -145,7 +163,8 @@ class Tasks(Sequence):
         self.spec = spec
         self.points = Points(spec)
         self.seeds = replicate_seeds(spec.seed, spec.replicates)
-        self._bases = [load_scenario(spec.base, p.overrides()) for p in spec.packages] or \
+        self.draws = _draws(spec)
+        self._bases = [apply_point(spec.base, p.overrides()) for p in spec.packages] or \
             [spec.base]
 
     def __len__(self) -> int:
@@ -156,13 +175,37 @@ class Tasks(Sequence):
             raise IndexError(k)
         rest, r = divmod(k, len(self.seeds))
         package, point = divmod(rest, len(self.points))
-        return load_scenario(self._bases[package], self.points[point]), self.seeds[r], \
-            _outputs(self.spec)
+        # a posterior parameter is never swept nor set by a package (refused in the spec)
+        return apply_point(self._bases[package], {**self.points[point], **self.draws[r]}), \
+            self.seeds[r], _outputs(self.spec)
+
+
+def apply_point(base: Scenario, values: Mapping[str, Any]) -> Scenario:
+    """``base`` with a design point's, a package's or a posterior draw's ``values``.
+
+    A lever's value acts from 1 January of ``run.start_year``, the base scenario's own history
+    (the county's programmes since 1989) holding before it: a sweep asks what the levers do from
+    the start of the recorded period, and runs that differ only there share one burn-in
+    (:func:`popsim.experiments.burnin.run_shared`). Context parameters and run settings hold
+    for the whole run, burn-in included, because they describe the county itself.
+    """
+    levers = {k: v for k, v in values.items() if param_spec(k).section_kind == "lever"}
+    rest = {k: v for k, v in values.items() if k not in levers}
+    scenario = load_scenario(base, rest) if rest else base
+    return from_year(scenario, levers) if levers else scenario
 
 
 def build_tasks(spec: SweepSpec) -> Tasks:
     """The sweep's tasks, in run order (see :class:`Tasks`)."""
     return Tasks(spec)
+
+
+def sweep_workload(spec: SweepSpec, runs: int | None = None, workers: int = 1) -> Workload:
+    """The estimated size of ``runs`` of ``spec``'s runs (default: all of them)."""
+    params = {p.path: list(p.values) if p.values is not None else {"max": p.hi}
+              for p in spec.parameters}
+    return _workload(spec.base, _with_packages(params, spec.packages),
+                     spec.runs if runs is None else runs, workers)
 
 
 def select_outputs(ds: xr.Dataset, variables, resolution: str, summary_years: int) -> xr.Dataset:
@@ -179,6 +222,6 @@ def run_task(task: tuple[Scenario, int, tuple]) -> xr.Dataset:
 
     Module-level and pure, so process pools and dask workers can call it.
     """
-    from ..api import run
+    from .burnin import run_shared
     scenario, seed, (variables, resolution, summary_years) = task
-    return select_outputs(run(scenario, seed), variables, resolution, summary_years)
+    return select_outputs(run_shared(scenario, seed), variables, resolution, summary_years)

@@ -109,7 +109,7 @@ def tidy_table(ds: xr.Dataset) -> dict[str, list]:
             table[d] += [""] * rows  # a dimension this variable does not have
         table["variable"] += [name] * rows
         table["value"] += values.ravel().tolist()
-        table["units"] += [da.attrs.get("units", "")] * rows
+        table["units"] += [da.attrs.get("units_label", da.attrs.get("units", ""))] * rows
     return table
 
 
@@ -152,7 +152,8 @@ def data_dictionary(ds: xr.Dataset) -> list[tuple[str, str, str, str, str]]:
     for name in _variables(ds):
         da = ds[name]
         own = [str(d) for d in da.dims if d not in run_dims]
-        rows.append((name, "variable", da.attrs.get("long_name", ""), da.attrs.get("units", ""),
+        rows.append((name, "variable", da.attrs.get("long_name", ""),
+                     da.attrs.get("units_label", da.attrs.get("units", "")),
                      "by " + ", ".join(own) if own else ""))
     for name, levers in json.loads(ds.attrs.get("packages", "[]")):
         text = "; ".join(f"{k} = {json.dumps(v)}" for k, v in levers.items()) or "no change"

@@ -19,6 +19,8 @@ outputs to keep::
     resolution = "yearly"               # or "end_year": mean of the last summary_years years
     variables = ["srb", "srb_by_parity"]  # default: every variable of a run
 
+Levers act from ``run.start_year``, context for the whole run (:func:`.sweep_design.apply_point`).
+
 **Designs** (``[design] kind``), each drawn by SALib or SciPy from the spec's seed (same spec, same
 design; :mod:`popsim.experiments.sweep_design`):
 
@@ -37,21 +39,23 @@ lever values, e.g. ``status_quo = {}`` and ``crackdown = { "enforcement.inspecti
 uncertainties) with the same replicate seeds: common random numbers, so packages are compared in
 the same contexts under the same draws (``popsim robustness``). A package may not set a swept path.
 
-**Layout.** A grid gets one dimension per parameter (named by its path); a sampled design (lhs,
-sobol, morris, fast) gets a ``run`` dimension with the parameter values as coordinates along it.
-Lever packages add a first dimension ``package``. Then
-``replicate`` (with the replicate's ``seed`` as a coordinate: replicate r uses the same seed at
-every design point, so design points are compared under common random numbers), then the run's own
-dimensions (``year``, ``parity``, ...). Attrs carry the spec text, a hash of its meaning, the
-resolved base scenario and the package versions.
+**Ensembles** (optional): ``ensemble = "posterior.nc"`` (relative to the spec's folder; or
+``popsim sweep --ensemble``) gives replicate r at every design point and package posterior draw r
+as well as seed r (paired); ``draws`` is another name for ``replicates`` then
+(:func:`popsim.experiments.ensemble.spec_ensemble`).
 
-**Size.** A design is counted before anything is built (a grid's size is the product of its
-value counts; ``num`` is bounded before any ``linspace``), and a spec of more than
-:data:`MAX_RUNS` runs is refused at once, with the estimated run time and memory
-(:mod:`popsim.workload`). The runner then asks :func:`popsim.workload.check_workload` (``--yes``)
-and validates every design point as a scenario before the first run. The design's points and
-tasks (:mod:`popsim.experiments.sweep_design`) are made one at a time, so a large sweep never
-holds every scenario in memory.
+**Layout.** A grid gets one dimension per parameter (named by its path); a sampled design (lhs,
+sobol, morris, fast) a ``run`` dimension with the parameter values as coordinates along it. Lever
+packages add a first dimension ``package``. Then ``replicate`` (coordinate ``seed``, the same at
+every design point: common random numbers; with an ensemble also ``draw`` and ``draw_value``),
+then the run's own dimensions (``year``, ...). Attrs carry the spec text, a hash of its meaning,
+the resolved base scenario, the package versions (and the posterior's path and digest).
+
+**Size.** A design is counted before anything is built (``num`` is bounded before any
+``linspace``); a spec of more than :data:`MAX_RUNS` runs is refused at once, with its estimated
+time and memory (:mod:`popsim.workload`). The runner then asks ``check_workload`` (``--yes``) and
+validates every design point before the first run; points and tasks
+(:mod:`popsim.experiments.sweep_design`) are made one at a time, never all held in memory.
 
 A spec is UTF-8 TOML (no byte-order mark). Every :class:`~popsim.errors.SpecError` raised here
 starts with the spec's path (and names the key where there is one). The store, the runner and
@@ -76,17 +80,18 @@ from ..scenario.loader import (check_value, load_scenario, parse_toml, read_text
                               valid_paths)
 from ..scenario.parameters import SECTIONS, Scenario, param_spec
 from ..workload import Workload, estimate, run_months
+from .ensemble import Posterior, spec_ensemble
 
 __all__ = ["SpecError", "SweepSpec", "Parameter", "Package", "load_spec", "parse_spec",
            "available_sweeps", "RUN_DIM", "PACKAGE_DIM", "DESIGNS", "MAX_RUNS", "variable_names",
-           "sweep_workload", "design_rows"]
+           "design_rows"]
 
 RUN_DIM = "run"
 PACKAGE_DIM = "package"
 DESIGNS = ("grid", "lhs", "sobol", "morris", "fast")
 RESOLUTIONS = ("yearly", "end_year")
 _TOP_KEYS = ("name", "description", "scenario", "seed", "replicates", "overrides", "parameters",
-             "packages", "design", "outputs")
+             "packages", "design", "outputs", "ensemble", "draws")
 _DESIGN_KEYS = ("kind", "n", "second_order", "levels", "m")
 #: what ``n`` counts, by design (messages)
 _N_MEANS = {"lhs": "points", "sobol": "base samples", "morris": "trajectories",
@@ -128,10 +133,6 @@ def variable_names() -> list[str]:
     """Every variable a run records (the names ``[outputs] variables`` may list)."""
     from ..model.recording import DERIVED, RECORDED
     return list(RECORDED) + list(DERIVED)
-
-
-# ------------------------------------------------------------------------------------------------
-# The spec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,6 +198,7 @@ class SweepSpec:
     levels: int | None = None  # morris: grid levels
     m: int | None = None  # fast: interference factor
     packages: tuple[Package, ...] = ()
+    posterior: Posterior | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def design_options(self) -> dict[str, Any]:
@@ -223,6 +225,8 @@ class SweepSpec:
                            "variables": list(self.variables)}}
         if self.packages:
             out["packages"] = [[p.name, p.overrides()] for p in self.packages]
+        if self.posterior is not None:  # the content, not the file: a moved posterior is equal
+            out["ensemble_sha256"] = self.posterior.digest
         return out
 
     def sha256(self) -> str:
@@ -287,24 +291,24 @@ def available_sweeps() -> list[str]:
     return sorted(e.name[:-5] for e in _embedded_sweeps().iterdir() if e.name.endswith(".toml"))
 
 
-def load_spec(source: str | Path) -> SweepSpec:
-    """Read and validate a sweep spec: a TOML path or the name of an embedded example."""
+def load_spec(source: str | Path, **kw: Any) -> SweepSpec:
+    """Read and validate a sweep spec: a TOML path or an embedded example's name (``kw``: see
+    :func:`parse_spec`)."""
     path = Path(source)
     if path.is_file():
-        return parse_spec(read_text(path, str(path), SpecError), str(path), path.parent)
+        return parse_spec(read_text(path, str(path), SpecError), str(path), path.parent, **kw)
     if path.exists():
         raise SpecError(f"{path}: is a folder, not a sweep spec file")
     entry = _embedded_sweeps().joinpath(f"{source}.toml")
     if not str(source).endswith(".toml") and "/" not in str(source) and entry.is_file():
-        return parse_spec(entry.read_text(encoding="utf-8"), f"sweeps/{source}.toml", None)
+        return parse_spec(entry.read_text(encoding="utf-8"), f"sweeps/{source}.toml", None, **kw)
     raise SpecError(f"{source}: no such sweep spec file or embedded example"
                     f"{did_you_mean(source, available_sweeps())}; embedded examples: "
                     f"{', '.join(available_sweeps())}")
 
 
 def _grid_count(raw: Any) -> int:
-    """How many values a grid parameter has, counted before any is made (1 for a malformed
-    entry: parsing it then says what is wrong)."""
+    """A grid parameter's value count, before any is made (1 if malformed: parsing says why)."""
     if isinstance(raw, list):
         return len(raw)
     num = raw.get("num") if isinstance(raw, dict) else None
@@ -521,10 +525,12 @@ def _check_size(label: str, shape: tuple[int, ...], what: str, base: Scenario,
                     f"sweeps")
 
 
-def parse_spec(text: str, label: str = "sweep spec", folder: Path | None = None) -> SweepSpec:
+def parse_spec(text: str, label: str = "sweep spec", folder: Path | None = None, *,
+               ensemble: str | Path | None = None, draws: int | None = None) -> SweepSpec:
     """Parse and validate spec ``text``; every value is bound-checked here, before any run.
 
-    ``folder`` resolves a relative ``scenario = "x.toml"``; ``label`` names the spec in messages.
+    ``folder`` resolves a relative ``scenario = "x.toml"``; ``label`` names the spec in messages;
+    ``ensemble`` and ``draws`` (the command line's) replace the spec's (``spec_ensemble``).
     The design is counted, not built: :func:`~popsim.experiments.sweep_design.check_points`
     validates its points as scenarios.
     """
@@ -539,7 +545,11 @@ def parse_spec(text: str, label: str = "sweep spec", folder: Path | None = None)
         raise SpecError(f"{label}: [parameters] needs at least " +
                         (f"two parameters for a {design} design" if params else "one parameter"))
     packages = _parse_packages(data, base, set(params), label)
-    replicates = _int(data, "replicates", 1, 1, label)
+    fixed = {p: "[parameters]" for p in params} | {p: f"[packages] {k.name}" for k in packages
+                                                    for p, _ in k.levers}
+    fixed |= {p: "[overrides]" for p in _flatten(data.get("overrides", {}), label)}
+    posterior, count = spec_ensemble(data, label, folder, fixed, SpecError, ensemble, draws)
+    replicates = count or _int(data, "replicates", 1, 1, label)
     # Count before building anything: a grid's size is the product of its value counts.
     counts = [_grid_count(raw) if design == "grid" else 0 for raw in params.values()]
     what = (f"{len(packages)} packages x " if packages else "") + \
@@ -564,7 +574,7 @@ def parse_spec(text: str, label: str = "sweep spec", folder: Path | None = None)
         description=description.strip(), parameters=parameters, design=design, n=n,
         second_order=options["second_order"], replicates=replicates, seed=seed,
         resolution=resolution, summary_years=summary_years, variables=variables,
-        levels=options["levels"], m=options["m"], packages=packages)
+        levels=options["levels"], m=options["m"], packages=packages, posterior=posterior)
 
 
 def _with_packages(parameters: dict[str, Any], packages: tuple[Package, ...]) -> dict[str, Any]:
@@ -588,11 +598,3 @@ def _workload(base: Scenario, parameters: dict[str, Any], runs: int, workers: in
     r = base.run
     months = run_months(r.start_year, r.end_year, largest("run.burn_in_years"))
     return estimate(runs, largest("run.households"), months, workers)
-
-
-def sweep_workload(spec: SweepSpec, runs: int | None = None, workers: int = 1) -> Workload:
-    """The estimated size of ``runs`` of ``spec``'s runs (default: all of them)."""
-    params = {p.path: list(p.values) if p.values is not None else {"max": p.hi}
-              for p in spec.parameters}
-    return _workload(spec.base, _with_packages(params, spec.packages),
-                     spec.runs if runs is None else runs, workers)

@@ -25,13 +25,14 @@ import numpy as np
 
 from .coords import CHILD_GROUP_YEARS, CHILDREN, COMPOSITIONS, REGIMES, SEXES, children_index
 
-__all__ = ["MAX_CHILDREN", "CENSUS", "bit", "census"]
+__all__ = ["MAX_CHILDREN", "CENSUS", "SIBSHIP_AGES", "GROUP_MONTHS", "bit", "census"]
 
 #: Children stored per woman (sex, birth month, alive).
 MAX_CHILDREN = 8
 #: Ages (completed years, [from, to)) of the women in the sibship table.
 SIBSHIP_AGES = (21, 41)
-_GROUP_MONTHS = np.array([(a * 12, b * 12) for a, b in CHILD_GROUP_YEARS.values()])
+#: Ages in months ``[from, to)`` of each group of :data:`~popsim.model.coords.CHILD_GROUP_YEARS`.
+GROUP_MONTHS = np.array([(a * 12, b * 12) for a, b in CHILD_GROUP_YEARS.values()])
 
 #: The census counts and their shapes after ``year``.
 CENSUS = {"sibship_women": (len(COMPOSITIONS),), "sibship_another": (len(COMPOSITIONS),),
@@ -81,7 +82,7 @@ def census(t_end: int, birth_month: np.ndarray, parity: np.ndarray, male: np.nda
         alive = (parity > k) & ~bit(dead, k)
         age_k = t_end - born[alive, k].astype(np.int64)
         sex = np.where(bit(male[alive], k), 0, 1)
-        inside = (age_k[:, None] >= _GROUP_MONTHS[:, 0]) & (age_k[:, None] < _GROUP_MONTHS[:, 1])
+        inside = (age_k[:, None] >= GROUP_MONTHS[:, 0]) & (age_k[:, None] < GROUP_MONTHS[:, 1])
         for s in (0, 1):
             living[:, s] += inside[sex == s].sum(axis=0)
     out["living_children"] = living

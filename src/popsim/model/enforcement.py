@@ -85,6 +85,9 @@ class OfficeMonth:
     newly_grey: np.ndarray
 
 
+_NONE = np.zeros(0, dtype=np.int64)
+
+
 def _draw(x: float, rng: np.random.Generator) -> int:
     """A whole number with expectation ``x``: its whole part, plus one with the chance of the
     fraction."""
@@ -166,25 +169,33 @@ class EnforcementOffice(mesa.Agent):
             found += [(_INSPECTION, int(r)) for r in hit]
 
         # 2. tips, per illegal act
+        # (the blocks below skip their numpy calls when they have nothing to act on: a draw
+        # of no numbers does not move the generator, so the run is the same)
         acts = c["acts"]
-        offenders = np.flatnonzero(acts > 0) if e.ban else np.zeros(0, np.int64)
-        p_tip = (e.tip_rate_max * e.tip_reward / (e.tip_reward + e.tip_reward_half)
-                 * (1 - c["hiding"][offenders]))
-        tipped = offenders[rng.random(offenders.size) < -np.expm1(acts[offenders]
-                                                                  * np.log1p(-p_tip))]
-        investigations += tipped.size
-        good = tipped[rng.random(tipped.size) < e.tip_followup]
-        found += [(_TIP, int(r)) for r in good]
+        offenders = np.flatnonzero(acts > 0) if e.ban else _NONE
+        if offenders.size:
+            p_tip = (e.tip_rate_max * e.tip_reward / (e.tip_reward + e.tip_reward_half)
+                     * (1 - c["hiding"][offenders]))
+            tipped = offenders[rng.random(offenders.size) < -np.expm1(acts[offenders]
+                                                                      * np.log1p(-p_tip))]
+            investigations += tipped.size
+            good = tipped[rng.random(tipped.size) < e.tip_followup]
+            found += [(_TIP, int(r)) for r in good]
 
         # 3. follow-up of disappeared registered pregnancies (a sample's share of the capacity)
-        sig = self._signals[self._signals[:, 2] > t - e.signal_max_age]
+        sig = self._signals
+        if sig.size:
+            sig = sig[sig[:, 2] > t - e.signal_max_age]
         n_follow = min(_draw(e.followup_capacity * effort / self.scale, rng), len(sig))
-        done, self._signals = sig[:n_follow], sig[n_follow:]
-        investigations += n_follow
-        women_investigated += n_follow
-        traced = done[(rng.random(n_follow) < e.trace) & (done[:, 1] >= 0)]
-        found += [(_REGISTRATION, int(r)) for r in traced[:, 1]]
-        grey.append(traced[:, 0])
+        if n_follow:
+            done, self._signals = sig[:n_follow], sig[n_follow:]
+            investigations += n_follow
+            women_investigated += n_follow
+            traced = done[(rng.random(n_follow) < e.trace) & (done[:, 1] >= 0)]
+            found += [(_REGISTRATION, int(r)) for r in traced[:, 1]]
+            grey.append(traced[:, 0])
+        else:
+            self._signals = sig
 
         # 4. birth audits: a son after two daughters
         if e.birth_audit and e.ban and births.idx.size:
@@ -200,22 +211,29 @@ class EnforcementOffice(mesa.Agent):
         # 5. pursue, sanction, publicise, grey-list
         rows = np.array([r for _, r in found], dtype=np.int64)
         srcs = np.array([s for s, _ in found], dtype=np.int64)
-        # a case against an out-of-county provider is pursued only with the other side's help;
-        # one found by a joint inspection already has it
-        outside = c["township"][rows] == OUTSIDE
-        pursued = (~outside | (srcs == _INSPECTION)
-                   | (rng.random(rows.size) < e.cross_region_cooperation))
-        self.ledger = np.concatenate([self.ledger, np.column_stack(
-            [np.full(rows.size, t), srcs, rows, pursued]).astype(np.int64)])
-        rows, srcs = rows[pursued], srcs[pursued]
-        cases = np.bincount(srcs, minlength=len(CASE_SOURCES)).astype(float)
-        rewards = e.tip_reward * float((srcs == _TIP).sum())
-        fines = self.market.sanction(rows, e, p.market, rng)
-        # the buyers from a provider caught by an inspection or a tip are found with it
-        caught = rows[np.isin(srcs, (_INSPECTION, _TIP))]
-        grey.append(client_women[np.isin(client_providers, caught)])
-        newly = np.unique(np.concatenate(grey))
-        newly = newly[~grey_listed[newly]]
+        cases = np.zeros(len(CASE_SOURCES))
+        rewards = fines = 0.0
+        if rows.size:
+            # a case against an out-of-county provider is pursued only with the other side's
+            # help; one found by a joint inspection already has it
+            outside = c["township"][rows] == OUTSIDE
+            pursued = (~outside | (srcs == _INSPECTION)
+                       | (rng.random(rows.size) < e.cross_region_cooperation))
+            self.ledger = np.concatenate([self.ledger, np.column_stack(
+                [np.full(rows.size, t), srcs, rows, pursued]).astype(np.int64)])
+            rows, srcs = rows[pursued], srcs[pursued]
+            cases = np.bincount(srcs, minlength=len(CASE_SOURCES)).astype(float)
+            rewards = e.tip_reward * float((srcs == _TIP).sum())
+            fines = self.market.sanction(rows, e, p.market, rng)
+            # the buyers from a provider caught by an inspection or a tip are found with it
+            caught = rows[np.isin(srcs, (_INSPECTION, _TIP))]
+            if caught.size:
+                grey.append(client_women[np.isin(client_providers, caught)])
+        grey = [g for g in grey if g.size]
+        newly = _NONE
+        if grey:
+            newly = np.unique(np.concatenate(grey))
+            newly = newly[~grey_listed[newly]]
         self.cases_by_month.append(int(rows.size))
         cost = (n_insp * e.cost_per_inspection + investigations * e.cost_per_investigation
                 + rewards)
@@ -224,7 +242,8 @@ class EnforcementOffice(mesa.Agent):
                            rewards_paid=rewards, grey_listed_new=int(newly.size),
                            enforcement_cost=cost, disappeared_pregnancies=signals,
                            followups=n_follow,
-                           cases_outside=int((c["township"][rows] == OUTSIDE).sum()),
+                           cases_outside=int((c["township"][rows] == OUTSIDE).sum())
+                           if rows.size else 0,
                            case_providers=rows, newly_grey=newly)
 
     @property

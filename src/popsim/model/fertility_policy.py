@@ -31,7 +31,8 @@ from ..scenario.year import POLICY_LIMITS, YearValues
 from .coords import REGIMES
 
 __all__ = ["GROUPS", "NATIONAL", "ONE_CHILD", "TWO_CHILD", "THREE_CHILD", "draw_groups",
-           "local_regime", "limit", "overquota_probability", "expected_fee_share"]
+           "local_regime", "local_table", "limit_table", "limit", "overquota_probability",
+           "expected_fee_share"]
 
 #: Local rule groups drawn at entry (the ``rule`` state): the national rule of her residence,
 #: the urban (one-child) rule although rural, at least two children, at least three.
@@ -76,6 +77,19 @@ def draw_groups(u: np.ndarray, rural: np.ndarray, p: YearValues) -> np.ndarray:
 def local_regime(regime: str, rural: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Index into :data:`~popsim.model.coords.REGIMES` of each household's local rule."""
     return _LOCAL[_RANK[regime], rural.astype(np.int64), group.astype(np.int64)]
+
+
+def local_table(regime: str) -> np.ndarray:
+    """Local rule indices under the national ``regime``, ``[rural, group]`` (int8)."""
+    return _LOCAL[_RANK[regime]]
+
+
+_LIMIT_TABLES = {name: _LIMITS[_LOCAL[r]] for name, r in _RANK.items()}
+
+
+def limit_table(regime: str) -> np.ndarray:
+    """Births allowed under the national ``regime``, ``[rural, group, first child a girl]``."""
+    return _LIMIT_TABLES[regime]
 
 
 def limit(regime: str, rural: np.ndarray, group: np.ndarray,

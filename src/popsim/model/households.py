@@ -49,6 +49,9 @@ import numpy as np
 
 from ..scenario.year import YearValues
 from . import fertility_policy as fp
+from . import kernels
+from . import kernels_calls as calls
+from . import kernels_monthly as km
 from .children import CENSUS, MAX_CHILDREN, census
 from .coords import AGE_GROUPS, age_group_index
 from .incentives import Eligibility
@@ -67,6 +70,8 @@ ENTRY_AGE, EXIT_AGE = 15, 50
 LIFE_MONTHS = (EXIT_AGE - ENTRY_AGE) * 12
 #: Natural fertility by age group relative to 20-24 (Coale & Trussell 1974, n(a)).
 NATURAL_FERTILITY = np.array([0.89, 1.0, 0.94, 0.86, 0.70, 0.36, 0.05])
+#: What the kernels of :meth:`Households.evaluate` need of the constants above and below.
+_CONSTANTS = (NATURAL_FERTILITY, EXIT_AGE, LIFE_MONTHS, TRYING, HELD, DONE, NO_EVENT)
 #: Households per chunk in passes over many of them (bounds temporary memory).
 CHUNK = 1 << 20
 
@@ -149,16 +154,14 @@ class Households:
         self.n = n
         self.townships = townships
         self.streams = streams
-        for name, dtype in _STATE.items():
-            shape = (n, dtype[1]) if isinstance(dtype, tuple) else n
-            setattr(self, name, np.zeros(shape, dtype=dtype[0] if isinstance(dtype, tuple)
-                                         else dtype))
+        for name, dt in _STATE.items():
+            shape, dt = ((n, dt[1]), dt[0]) if isinstance(dt, tuple) else (n, dt)
+            setattr(self, name, np.zeros(shape, dtype=dt))
         self.next_event[:] = NO_EVENT
         self.provider[:] = -1
-        # Slot i takes a new 15-year-old every LIFE_MONTHS months, in month phase[i]; sorting
-        # slots by phase makes each month's exits one contiguous block.
-        phase = (np.arange(n, dtype=np.int64) * LIFE_MONTHS) // n
-        self._block_start = np.searchsorted(phase, np.arange(LIFE_MONTHS + 1)).astype(np.int64)
+        # Slot i takes a new 15-year-old every LIFE_MONTHS months, in month i * LIFE_MONTHS // n
+        # (slots sorted by it, so each month's exits are one block: from ceil(ph * n / L) on)
+        self._block_start = -(-np.arange(LIFE_MONTHS + 1, dtype=np.int64) * n // LIFE_MONTHS)
         self._conceptions: dict[int, np.ndarray] = {}
         # Initial women: every age 15-49 present at t0, all as if just entered (the burn-in
         # gives them their histories).
@@ -168,7 +171,8 @@ class Households:
                 continue
             age_months = ENTRY_AGE * 12 + (t0 - ph) % LIFE_MONTHS
             self._enter(np.arange(a, b), t0, p, birth_month=t0 - age_months)
-        self._leave_empty(np.arange(n), t0, p)
+        for s in self.chunks():
+            self._leave_empty(np.arange(s.start, s.stop), t0, p)
 
     # ---------------------------------------------------------------------------------------
     # helpers
@@ -180,12 +184,12 @@ class Households:
         """Set each household's next wake-up month."""
         self.next_event[idx] = months
 
-    def due(self, t: int) -> np.ndarray:
-        """Households whose wake-up month is ``t``.
+    def due(self, t: int, s: slice = slice(0, None)) -> np.ndarray:
+        """Households (among the slots ``s``) whose wake-up month is ``t``.
 
         One comparison over ``next_event`` (about 0.3 ms a month per million households) is
         cheaper than keeping an event calendar, and a slot can never be returned twice."""
-        return np.flatnonzero(self.next_event == t)
+        return s.start + np.flatnonzero(self.next_event[s] == t)
 
     def pregnant_since(self, t: int, months: int) -> np.ndarray:
         """Households whose current pregnancy began ``months`` months before ``t``."""
@@ -200,6 +204,9 @@ class Households:
         With ``if_girl`` a household still without children is judged as if its first child
         were a girl: the case that matters for the squeeze on a first pregnancy.
         """
+        if kernels.use_kernels():
+            return km.limits(idx, self.parity, self.child_male, self.rural, self.rule,
+                                  fp.limit_table(regime), if_girl)
         parity = self.parity[idx]
         first_girl = ((parity >= 1) & ((self.child_male[idx] & 1) == 0)) | (if_girl & (parity == 0))
         return fp.limit(regime, self.rural[idx], self.rule[idx], first_girl)
@@ -220,6 +227,9 @@ class Households:
     def _woman_draw(self, name: str, idx: np.ndarray) -> np.ndarray:
         """A uniform draw fixed for the woman in each slot (keyed by her birth month): the same
         at every decision of her life."""
+        if kernels.use_kernels():
+            return kernels.hash_uniform_woman(self.streams.key(name, 0), idx, self.birth_month,
+                                              self.n)
         return self.streams.uniform(name, 0, idx + self.birth_month[idx].astype(np.int64) * self.n)
 
     def desired_size(self, idx: np.ndarray, p: YearValues) -> np.ndarray:
@@ -229,6 +239,8 @@ class Households:
         or ``floor(D) + 1``, mean ``D``); at most ``desired_max``. Each is the quantile of a draw
         fixed for the woman, so that she keeps her rank as the level changes."""
         fe = p.fertility
+        if kernels.use_kernels():
+            return calls.desired_size(self, idx, fe)
         level = np.maximum(fe.desired_children + self.rural[idx] * fe.rural_extra_children, 1.0)
         u = self._woman_draw("desired", idx)
         lam = level - 1.0
@@ -264,6 +276,8 @@ class Households:
     def _enter(self, idx: np.ndarray, t: int, p: YearValues,
                birth_month: int | None = None) -> None:
         """Reset slots ``idx`` to new women (age 15 unless ``birth_month`` says otherwise)."""
+        if kernels.use_kernels():
+            return calls.enter(self, idx, t, p, birth_month, ENTRY_AGE, WAITING)
         g = self.streams.generator("entry")
         k = idx.size
         pop, sp, fe = p.population, p.son_preference, p.fertility
@@ -320,12 +334,13 @@ class Households:
     def wake(self, t: int, p: YearValues, regime: str, eligibility: Eligibility) -> None:
         """Women whose wait ends this month: those trying conceive (:meth:`conceive`), those
         waiting (after union, a birth or an abortion) decide whether to try (:meth:`evaluate`)."""
-        due = self.due(t)
-        status = self.status[due]
-        self.conceive(due[status == TRYING], t, p)
-        waking = due[status == WAITING]
-        for a in range(0, waking.size, CHUNK):  # bounded temporaries (the first months wake most)
-            self.evaluate(waking[a:a + CHUNK], t, p, regime, eligibility)
+        trying = []
+        for s in self.chunks():  # bounded temporaries (the first months wake most)
+            due = self.due(t, s)
+            status = self.status[due]
+            trying.append(due[status == TRYING])
+            self.evaluate(due[status == WAITING], t, p, regime, eligibility)
+        self.conceive(np.concatenate(trying), t, p)  # other slots: the order does not matter
 
     def evaluate(self, idx: np.ndarray, t: int, p: YearValues, regime: str,
                  eligibility: Eligibility, lag_months: float = 0.0) -> None:
@@ -335,6 +350,9 @@ class Households:
         take time to act on a change of the policy).
         """
         if idx.size == 0:
+            return
+        if kernels.use_kernels():
+            calls.evaluate(self, idx, t, p, regime, eligibility, lag_months, _CONSTANTS)
             return
         parity = self.parity[idx]
         need_son = self.needs_son(idx, p)
@@ -431,6 +449,8 @@ class Households:
         A birth above the local limit is over quota: hidden from registration with
         ``behaviour.overquota_concealment``, else its maintenance fee is collected with
         ``policy.fee_collection``."""
+        if kernels.use_kernels():
+            return Births(*calls.births(self, idx, t, p, regime, WAITING))
         male = self.fetus_male[idx]
         parity_before = self.parity[idx].copy()
         sons_before = self.sons[idx].copy()
@@ -462,6 +482,9 @@ class Households:
 
     def bury(self, idx: np.ndarray, k: np.ndarray) -> None:
         """Child ``k`` of each mother ``idx`` has died (a mother may appear more than once)."""
+        if kernels.use_kernels():
+            km.bury_pass(idx, k, self.child_male, self.child_dead, self.sons, self.daughters)
+            return
         m = np.uint8(1) << k.astype(np.uint8)
         male = (self.child_male[idx] & m) > 0
         np.bitwise_or.at(self.child_dead, idx, m)
@@ -488,6 +511,8 @@ class Households:
         sp, pr = p.son_preference, p.propaganda
         p_reach = 1.0 - (1.0 - pr.reach) ** 12
         k = 12 * pr.reach / p_reach if p_reach > 0 else 0.0
+        if kernels.use_kernels():
+            return calls.yearly_norms(self, t, p, p_reach, k, INACTIVE, CHUNK) * k
         sums = np.zeros(self.townships)
         counts = np.zeros(self.townships)
         for s in self.chunks():
@@ -563,6 +588,8 @@ class Households:
         sibship table, living children, women by children ever born and by local rule
         (:func:`popsim.model.children.census`)."""
         total = {name: np.zeros(shape) for name, shape in CENSUS.items()}
+        if kernels.use_kernels():
+            return calls.census(self, t_end, regime, INACTIVE)
         for s in self.chunks():
             i = s.start + np.flatnonzero(self.active(s))
             part = census(t_end, self.birth_month[i], self.parity[i], self.child_male[i],
@@ -570,3 +597,4 @@ class Households:
             for name, v in part.items():
                 total[name] += v
         return total
+

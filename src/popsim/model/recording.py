@@ -1,12 +1,20 @@
 """Yearly output: preallocated count buffers turned into a labelled ``xarray.Dataset``.
 
-Every recorded variable is declared once in :data:`RECORDED` (dimensions, unit, long name); the
-model adds monthly counts into the buffer of the current year; :meth:`Recorder.to_dataset`
+Every recorded variable is declared once in :data:`RECORDED` (dimensions, measure, long name);
+the model adds monthly counts into the buffer of the current year; :meth:`Recorder.to_dataset`
 derives the ratios (SRB, TFR, missing female births, shares) from the counts. Counts are stored,
 not only ratios, so that runs can be pooled. A run with ``run.scale = k`` simulates a 1/k sample
 of the real county — its households, and, as the scenario should then say, its clinics and
 inspection effort — so every count and cost is multiplied by ``k``; means, shares and ratios
 are not.
+
+The attributes follow the CF conventions (CF-1.10; the dataset's global attributes come from
+:func:`popsim.provenance.provenance`). ``units`` is a UDUNITS string: every variable is a count,
+a sum of money or a ratio, so it is ``"1"`` (UDUNITS has no unit for "births" and no currency).
+What is counted, the currency or the scale of a ratio ("males per 100 females") is the
+variable's ``comment`` (from :data:`MEASURES`) and, where a figure needs it, part of its
+``long_name``. Every coordinate has a ``long_name``; the numeric ones (``year``, ``township``)
+also have ``units``; the others are text labels.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from .coords import (AGE_GROUPS, CASE_SOURCES, CHILD_AGES, CHILD_GROUPS, CHILDRE
                      LOCATIONS, PARITIES, REGIMES, RESIDENCES, ROUTES, SEXES, age_group_index,
                      parity_index)
 
-__all__ = ["Recorder", "RECORDED", "DERIVED", "SERVICES", "srb"]
+__all__ = ["Recorder", "RECORDED", "DERIVED", "MEASURES", "SERVICES", "cf_attrs", "srb"]
 
 #: What a household paid for: an illegal sex check (ultrasound), an unapproved late termination,
 #: an early (blood) test sent abroad.
@@ -29,7 +37,13 @@ _COORDS = {"parity": PARITIES, "sex": SEXES, "route": ROUTES, "source": list(CAS
            "age_group": AGE_GROUPS, "location": LOCATIONS, "residence": RESIDENCES,
            "regime": REGIMES, "composition": COMPOSITIONS, "child_group": CHILD_GROUPS,
            "children": CHILDREN, "child_age": CHILD_AGES, "service": SERVICES}
-_LONG_NAMES = {"parity": "Birth order", "township": "Township index",
+_LONG_NAMES = {"parity": "Birth order", "sex": "Sex of the child",
+               "route": "Route to a prenatal sex determination or sex-selective abortion",
+               "source": "Source of detection of a case against a provider",
+               "age_group": "Mother's age group (completed years)",
+               "location": "Location of the provider of an illegal service",
+               "service": "Illegal service bought",
+               "township": "Township index (0 to townships - 1)",
                "residence": "Hukou residence of the household",
                "regime": "Local fertility rule of the household",
                "composition": "Sexes of a woman's first children (census sibship table)",
@@ -37,7 +51,7 @@ _LONG_NAMES = {"parity": "Birth order", "township": "Township index",
                "children": "Children ever born", "child_age": "Age at death (years)"}
 _MALE, _FEMALE = SEXES.index("male"), SEXES.index("female")
 
-#: name: (extra dims, unit, long name, scaled by run.scale)
+#: name: (extra dims, measure (a key of :data:`MEASURES`), long name, scaled by run.scale)
 RECORDED: dict[str, tuple[tuple[str, ...], str, str, bool]] = {
     "births": (("parity", "sex"), "births", "Live births (true) by birth order and sex", True),
     "reported_births": (("parity", "sex"), "births", "Live births as reported (after "
@@ -120,7 +134,7 @@ RECORDED: dict[str, tuple[tuple[str, ...], str, str, bool]] = {
                   "included, out-of-county excluded)", True),
 }
 
-#: Variables derived from the counts in :meth:`Recorder.to_dataset`: (unit, long name).
+#: Variables derived from the counts in :meth:`Recorder.to_dataset`: (measure, long name).
 DERIVED = {
     "total_births": ("births", "Live births (true)"),
     "srb": ("males per 100 females", "Sex ratio at birth (true)"),
@@ -135,6 +149,36 @@ DERIVED = {
     "out_of_county_share": ("fraction", "Share of illegal services bought out of county"),
     "total_cost": ("yuan", "Enforcement, propaganda and incentive cost"),
 }
+
+
+#: What a variable measures -> (UDUNITS ``units``, ``comment``, added to the ``long_name``). A
+#: count's unit is "1" (UDUNITS has no unit "births" or "women"), money's too (UDUNITS has no
+#: currency); the meaning is in the comment, and the long name of money and of scaled ratios says
+#: it as well, so that an axis label drawn from the long name alone needs no unit.
+MEASURES: dict[str, tuple[str, str, bool]] = {
+    **{thing: ("1", f"number of {thing}", False) for thing in (
+        "births", "deaths", "women", "children", "tests", "abortions", "services", "searches",
+        "pregnancies", "clinics", "inspections", "investigations", "cases", "households",
+        "contacts", "purchases", "providers")},
+    "yuan": ("1", "yuan (CNY): UDUNITS has no currency units", True),
+    "males per 100 females": ("1", "males per 100 females (100 x males / females; NaN where "
+                              "there is no female)", True),
+    "children per woman": ("1", "children per woman (sum over five-year age groups of 5 x "
+                           "births / women)", True),
+    "index 0-1": ("1", "an index from 0 to 1", False),
+    "fraction": ("1", "a fraction from 0 to 1", False),
+    "probability": ("1", "a probability", False),
+    "x": ("1", "a multiple of the scenario's enforcement effort (1: unchanged)", False),
+}
+
+
+def cf_attrs(measure: str, long_name: str) -> dict[str, str]:
+    """The CF attributes (``long_name``, ``units``, ``comment``) of a variable of ``measure``, and
+    ``units_label``: the unit as a reader says it ("births", "yuan", "males per 100 females"),
+    which tables and axis labels show where the UDUNITS ``units`` would only say "1"."""
+    units, comment, in_name = MEASURES[measure]
+    return {"long_name": f"{long_name}, {measure}" if in_name else long_name, "units": units,
+            "comment": comment, "units_label": measure}
 
 
 #: the recorded fields of each result class given to :meth:`Recorder.add_fields`
@@ -280,13 +324,19 @@ class Recorder:
     def to_dataset(self, scale: float, natural_srb: float, attrs: dict) -> xr.Dataset:
         coords = {"year": self.years, **_COORDS, "township": np.arange(self.townships)}
         data = {}
-        for name, (dims, unit, long_name, scaled) in RECORDED.items():
+        for name, (dims, measure, long_name, scaled) in RECORDED.items():
             v = self.buf[name] * scale if scaled else self.buf[name]
-            data[name] = xr.Variable(("year",) + dims, v, {"units": unit, "long_name": long_name})
+            data[name] = xr.Variable(("year",) + dims, v, cf_attrs(measure, long_name))
         ds = xr.Dataset(data, coords={k: v for k, v in coords.items()})
-        ds["year"].attrs = {"long_name": "Calendar year", "units": "year"}
+        # a label, not a CF time coordinate: units "years since ..." would make xarray and other
+        # readers decode it to dates
+        ds["year"].attrs = {"long_name": "Calendar year", "units": "1",
+                            "comment": "Gregorian calendar year: totals and means cover its "
+                                       "twelve months, states are at its end (or mid-year, as "
+                                       "the variable's long name says)"}
         for dim, long_name in _LONG_NAMES.items():
             ds[dim].attrs = {"long_name": long_name}
+        ds["township"].attrs["units"] = "1"
 
         b, rb = ds["births"], ds["reported_births"]
         ds["total_births"] = b.sum(["parity", "sex"])
@@ -308,7 +358,7 @@ class Recorder:
             tot > 0, svc.sel(location="out_of_county", drop=True) / tot, np.nan)
         ds["total_cost"] = (ds["enforcement_cost"] + ds["propaganda_cost"]
                             + ds["incentive_payments"])
-        for name, (unit, long_name) in DERIVED.items():
-            ds[name].attrs = {"units": unit, "long_name": long_name}
+        for name, (measure, long_name) in DERIVED.items():
+            ds[name].attrs = cf_attrs(measure, long_name)
         ds.attrs.update(attrs)
         return ds

@@ -43,6 +43,8 @@ import numpy as np
 from scipy.special import expit
 
 from ..scenario.year import BehaviourValues, TechnologyValues, YearValues
+from . import kernels, kernels_calls
+from . import kernels_monthly as km
 from .children import MAX_CHILDREN, bit
 from .clinics import Market
 from .households import ROUTE_ULTRASOUND, Births, Households
@@ -176,6 +178,8 @@ def motivation(hh: Households, idx: np.ndarray, t: int, p: YearValues, regime: s
     """Motivation to select the sex of this pregnancy, in [0, 1]: son preference without a
     living son, or ``daughter_preference`` for a daughter-seeker with only sons; times the
     fertility squeeze (see the module docstring)."""
+    if kernels.use_kernels():
+        return kernels_calls.motivation(hh, idx, t, p, regime, eligibility)
     parity_after = hh.parity[idx].astype(np.int64) + 1
     son = wants_son(hh, idx)
     # a household with sons and no daughter selects against a boy once it has two sons, or at a
@@ -223,6 +227,24 @@ def seek(hh: Households, streams: Streams, m: Month) -> Seeking:
     idx, mot = idx[mot > 0], mot[mot > 0]
     if idx.size == 0:
         return Seeking(_EMPTY, _EMPTY, _EMPTY)
+    if kernels.use_kernels():
+        seeks, early, income = _seeks(hh, streams, idx, mot, m)
+    else:
+        seeks, early, income = _seeks_numpy(hh, streams, idx, mot, m)
+    idx, mot, income, early = idx[seeks], mot[seeks], income[seeks], early[seeks]
+    e_idx = idx[early]
+    unwanted = hh.test(e_idx, t, tech.early_test_accuracy) == wants_son(hh, e_idx)
+    aborts = unwanted & abortion_decision(hh, streams, e_idx, m, mot[early], income[early],
+                                          mk.legal_abortion_price, 0.0)
+    return Seeking(ultrasound=idx[~early], early=e_idx, aborted=e_idx[aborts],
+                   misclassified=_misclassified(hh, e_idx[aborts]))
+
+
+def _seeks_numpy(hh: Households, streams: Streams, idx: np.ndarray, mot: np.ndarray,
+                 m: Month) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Who of ``idx`` seeks, who of them by the early test, and their incomes."""
+    t, p = m.t, m.p
+    b, tech, mk = p.behaviour, p.technology, p.market
     income = hh.income(idx, p)
     risk = perceived_risk(hh.law_aware[idx], hh.grey[idx], m.county_risk, b)
     approval = bool(p.registration.approval_required)
@@ -241,13 +263,31 @@ def seek(hh: Households, streams: Streams, m: Month) -> Seeking:
     seeks = streams.uniform("seek", t, idx) < access(hh, idx, t, tech) * sigmoid(logit)
     early = seeks & has_early & (streams.uniform("early_choice", t, idx)
                                  < sigmoid(u_early - u_us))
-    idx, mot, income, early = idx[seeks], mot[seeks], income[seeks], early[seeks]
-    e_idx = idx[early]
-    unwanted = hh.test(e_idx, t, tech.early_test_accuracy) == wants_son(hh, e_idx)
-    aborts = unwanted & abortion_decision(hh, streams, e_idx, m, mot[early], income[early],
-                                          mk.legal_abortion_price, 0.0)
-    return Seeking(ultrasound=idx[~early], early=e_idx, aborted=e_idx[aborts],
-                   misclassified=_misclassified(hh, e_idx[aborts]))
+    return seeks, early, income
+
+
+def _seeks(hh: Households, streams: Streams, idx: np.ndarray, mot: np.ndarray,
+           m: Month) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_seeks_numpy` with the algebra in a kernel and the logits in numpy."""
+    t, p = m.t, m.p
+    b, tech, mk, pop = p.behaviour, p.technology, p.market, p.population
+    approval = bool(p.registration.approval_required)
+    girl = b.expected_girl_share
+    term_price = m.late_price if approval else mk.legal_abortion_price
+    keys = np.array([streams.key(k, t) for k in ("early_access", "seek", "early_choice")],
+                    dtype=np.uint64)
+    income, u_us, u_early, has_early, pre, first, u_seek, u_choice = km.seek_utilities(
+        idx, mot, hh.rural, hh.income_mult, hh.law_aware, hh.grey, hh.registered, hh.parity,
+        keys, pop.income_rural, pop.urban_income_ratio, m.county_risk, b.grey_risk,
+        b.signal_risk, approval, -b.cost_weight * (m.sd_price + girl * term_price),
+        -b.cost_weight * (tech.early_test_price + girl * mk.legal_abortion_price),
+        b.risk_weight, tech.early_test_access, b.seek_intercept, b.seek_motivation,
+        b.first_birth_reluctance)
+    u_best = u_us.copy()
+    u_best[has_early] = np.logaddexp(u_us[has_early], u_early[has_early])
+    seeks = u_seek < access(hh, idx, t, tech) * sigmoid(pre + u_best - first)
+    early = seeks & has_early & (u_choice < sigmoid(u_early - u_us))
+    return seeks, early, income
 
 
 def _misclassified(hh: Households, aborted: np.ndarray) -> int:
@@ -325,6 +365,16 @@ def infant_deaths(hh: Households, streams: Streams, births: Births, m: Month) ->
     mostly in the first weeks)."""
     p = m.p
     pop = p.population
+    if kernels.use_kernels():
+        b = p.behaviour
+        dies, is_excess = km.infant_pass(
+            births.idx, births.male, births.sons_before, births.parity_before, hh.law_aware,
+            hh.grey, hh.son_pref, hh.income_mult, streams.key("infant_death", m.t),
+            pop.infant_mortality, pop.male_mortality_ratio, m.county_risk, b.grey_risk,
+            np.float32(b.girl_neglect), b.neglect_with_son, MAX_CHILDREN)
+        return Deaths(births.idx[dies], births.parity_before[dies].astype(np.int64),
+                      births.male[dies], np.zeros(int(dies.sum()), dtype=np.int64),
+                      is_excess[dies])
     natural = pop.infant_mortality * np.where(births.male, pop.male_mortality_ratio, 1.0)
     excess = np.where(births.male, 0.0, girls_excess_risk(hh, births.idx, births.sons_before > 0,
                                                           p, m.county_risk))
@@ -341,6 +391,15 @@ def child_deaths(hh: Households, streams: Streams, idx: np.ndarray, t: int, p: Y
     January): at 1-4 ``mortality_1_4`` x infant mortality (and x the girls' excess risk), at
     5-17 ``mortality_5_17`` x infant mortality; boys x ``male_mortality_ratio``."""
     pop = p.population
+    if kernels.use_kernels():
+        b = p.behaviour
+        keys = np.array([streams.key(f"child_death_{k}", t) for k in range(MAX_CHILDREN)],
+                        dtype=np.uint64)
+        return Deaths(*kernels.child_deaths_pass(
+            idx, t, hh.parity, hh.child_dead, hh.child_born, hh.child_male, hh.sons,
+            hh.law_aware, hh.grey, hh.son_pref, hh.income_mult, keys, pop.infant_mortality,
+            pop.mortality_1_4, pop.mortality_5_17, pop.male_mortality_ratio, county,
+            b.grey_risk, np.float32(b.girl_neglect), b.neglect_with_son, MAX_CHILDREN))
     out = []
     for k in range(MAX_CHILDREN):
         has = hh.parity[idx] > k

@@ -22,8 +22,11 @@ No global random state is used anywhere in the package.
 from __future__ import annotations
 
 import zlib
+from functools import lru_cache
 
 import numpy as np
+
+from . import kernels
 
 __all__ = ["Streams", "replicate_seeds"]
 
@@ -56,6 +59,13 @@ def _mix_int(x: int) -> int:
     return x ^ (x >> 31)
 
 
+@lru_cache(maxsize=1024)
+def _month_key(t: int) -> int:
+    """The hashed month of the household draws (a pure function: memoised for the kernels'
+    many calls a month)."""
+    return _mix_int(int(t) + 0x2545F4914F6CDD1D)
+
+
 def replicate_seeds(root: int, n: int) -> list[int]:
     """``n`` independent 63-bit seeds for replicates, via ``SeedSequence(root).spawn(n)``.
 
@@ -81,9 +91,16 @@ class Streams:
             self._keys[name] = key
         return key
 
+    def key(self, name: str, t: int) -> np.uint64:
+        """The hash key of stream ``name`` in month ``t`` (what the kernels take)."""
+        return np.uint64(self._key(name) ^ _month_key(t))
+
     def uniform(self, name: str, t: int, idx: np.ndarray) -> np.ndarray:
-        """Uniform [0, 1) draws of stream ``name`` in month ``t`` for household slots ``idx``."""
-        k = np.uint64(self._key(name) ^ _mix_int(int(t) + 0x2545F4914F6CDD1D))
+        """Uniform [0, 1) draws of stream ``name`` in month ``t`` for household slots ``idx``
+        (:func:`popsim.model.kernels.hash_uniform`, or the numpy reference below)."""
+        k = self.key(name, t)
+        if kernels.use_kernels():
+            return kernels.hash_uniform(k, idx)
         x = idx.astype(np.uint64)
         x *= _GOLDEN
         x += k

@@ -45,9 +45,10 @@ def _positions(coord: xr.DataArray) -> tuple[np.ndarray, list[str] | None]:
 
 def _label(da: xr.DataArray, name: str | None = None) -> str:
     """An axis label: the name (or long name) with its unit, if it has one."""
-    unit = da.attrs.get("units", "")
+    unit = da.attrs.get("units_label", da.attrs.get("units", ""))
     text = name or da.attrs.get("long_name", da.name)
-    return f"{text} ({unit})" if unit not in ("", "-", "1") else str(text)
+    shown = unit in ("", "-", "1") or str(unit) in str(text)  # long names may already say it
+    return str(text) if shown else f"{text} ({unit})"
 
 
 def _check_param(ds: xr.Dataset, name: str | None, option: str) -> None:
@@ -58,7 +59,7 @@ def _check_param(ds: xr.Dataset, name: str | None, option: str) -> None:
 
 
 def _reference(ax, y: xr.DataArray, ds: xr.Dataset) -> None:
-    if y.attrs.get("units") == "males per 100 females":
+    if y.attrs.get("units_label") == "males per 100 females":
         natural = float(ds.attrs.get("natural_srb", 106.0))
         ax.axhline(natural, color="tab:blue", lw=1, ls=":", label=f"natural SRB ({natural:g})")
 

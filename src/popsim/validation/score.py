@@ -24,9 +24,8 @@ import numpy as np
 import xarray as xr
 
 from ..errors import InputError
-from ..experiments.runs import run_all, stack
-from ..model.streams import replicate_seeds
-from ..provenance import provenance
+from ..experiments import ensemble
+from ..experiments.ensemble import Posterior
 from ..scenario.loader import load_scenario
 from ..scenario.parameters import Scenario
 from .statistics import STATISTICS, compute
@@ -38,22 +37,18 @@ __all__ = ["run_replicates", "score_runs", "summary_line", "score", "Z90"]
 Z90 = 1.6448536269514722
 
 
-def run_replicates(scenario: Scenario, replicates: int, seed: int | None = None, *,
-                   workers: int | None = None, scheduler: str | None = None,
-                   progress: bool = False) -> xr.Dataset:
+def run_replicates(scenario: Scenario, replicates: int, seed: int | None = None,
+                   posterior: Posterior | None = None, *, workers: int | None = None,
+                   scheduler: str | None = None, progress: bool = False) -> xr.Dataset:
     """``replicates`` runs of ``scenario`` stacked along ``replicate`` (any executor, same
-    result)."""
+    result), each with one draw of ``posterior`` if given
+    (:func:`popsim.experiments.ensemble.run_replicates`: replicate r, seed r, draw r)."""
     root = scenario.run.seed if seed is None else int(seed)
-    seeds = replicate_seeds(root, int(replicates))
-    ds = stack(run_all([(scenario, s) for s in seeds], workers=workers, scheduler=scheduler,
-                       progress=progress, desc="popsim score"), "replicate")
-    ds = ds.assign_coords(replicate=("replicate", np.arange(len(seeds))),
-                          seed=("replicate", np.array(seeds, dtype=np.int64)))
-    ds["replicate"].attrs = {"long_name": "Replicate"}
-    ds["seed"].attrs = {"long_name": "Root seed of the replicate's run"}
-    prov = provenance(scenario, root)
-    ds.attrs = {**prov, "title": f"popsim score runs of scenario '{scenario.name}'",
-                "root_seed": root, "replicates": len(seeds)}
+    ds = ensemble.run_replicates(scenario, int(replicates), root, posterior, workers=workers,
+                                 scheduler=scheduler, progress=progress)
+    drawn = "" if posterior is None else f", {replicates} posterior draws"
+    ds.attrs.update(title=f"popsim score runs of scenario '{scenario.name}'{drawn}",
+                    root_seed=root)
     ds.attrs.pop("seed", None)
     return ds
 
@@ -105,9 +100,13 @@ def score_runs(ds: xr.Dataset, targets: TargetSet) -> xr.Dataset:
                    "replicates": int(reps),
                    "households": int(ds.attrs.get("households", 0) or 0),
                    "model_interval": "90%: pooled value +- 1.645 x sd of the replicates / sqrt(R)"}
-    for key in ("scenario_sha256", "root_seed", "popsim_version", "git_commit"):
+    for key in ("scenario_sha256", "root_seed", "popsim_version", "git_commit", "ensemble",
+                "ensemble_sha256"):
         if key in ds.attrs:
             table.attrs[key] = ds.attrs[key]
+    if "ensemble_sha256" in ds.attrs:  # say what the interval holds
+        table.attrs["model_interval"] += (" over replicates that each use one posterior draw "
+                                          "(seed noise and parameter uncertainty)")
     return table
 
 
@@ -137,12 +136,14 @@ def summary_line(table: xr.Dataset) -> str:
 def score(scenario: str | Path | Scenario, targets: str | Path | TargetSet | None = None,
           replicates: int | None = None, seed: int | None = None,
           overrides: Iterable[str] | Mapping[str, Any] | None = None, *,
-          workers: int | None = None, scheduler: str | None = None,
-          progress: bool = False) -> tuple[xr.Dataset, xr.Dataset]:
+          posterior: Posterior | None = None, workers: int | None = None,
+          scheduler: str | None = None, progress: bool = False
+          ) -> tuple[xr.Dataset, xr.Dataset]:
     """Run a scenario's replicates and score them: returns ``(runs, table)``.
 
     ``targets`` defaults to the embedded target file named after the scenario; ``replicates``
-    to the target file's ``replicates``.
+    to the target file's ``replicates``; with a ``posterior`` each replicate uses one of its
+    draws, so the model's interval holds the parameters' uncertainty as well as seed noise.
     """
     sc = scenario if isinstance(scenario, Scenario) and not overrides else load_scenario(
         scenario, overrides)
@@ -150,6 +151,7 @@ def score(scenario: str | Path | Scenario, targets: str | Path | TargetSet | Non
     r = int(replicates or ts.replicates)
     if r < 1:
         raise InputError(f"replicates must be at least 1, got {r}")
-    runs = run_replicates(sc, r, seed, workers=workers, scheduler=scheduler, progress=progress)
+    runs = run_replicates(sc, r, seed, posterior, workers=workers, scheduler=scheduler,
+                          progress=progress)
     runs.attrs["households"] = sc.run.households
     return runs, score_runs(runs, ts)
