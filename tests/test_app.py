@@ -494,3 +494,94 @@ def test_control_values_are_typed_as_a_teacher_would():
     assert parse_input("run.households", "20000") == 20000
     assert {p.path for p in iter_params()} >= set(LEVERS)
     assert load_scenario("county").get("propaganda.reach") is not None
+
+
+def test_with_uncertainty_runs_posterior_members_in_step_and_draws_their_band():
+    from popsim.app import uncertainty
+    from popsim.model.streams import replicate_seeds
+
+    room = Classroom(households=SMALL, run=SHORT)
+    room.step_year()
+    snap = room.set_uncertainty(True)
+    k = uncertainty.MEMBERS
+    assert snap.uncertain and len(snap.members) == k
+    # each member: the teacher's configuration, one posterior draw, its own replicate seed
+    assert [m.seed for m in room._members] == replicate_seeds(room.seed, k)
+    draws = uncertainty.posterior().draws(k, room.seed)
+    for member, draw in zip(room._members, draws):
+        assert member.year == room._runs[0].year  # brought to the year the runs reached
+        for path, value in draw.items():
+            assert member.scenario.get(path) == pytest.approx(value)
+    for _ in range(4):
+        room.step_year()
+    snap = room.snapshot
+    assert all(ds is not None and ds.sizes["year"] == 5 for ds in snap.members)
+    band = views.uncertainty_band(snap)
+    lo, hi = np.array(band.lo[:5]), np.array(band.hi[:5])
+    assert np.all(lo <= hi) and np.all(hi - lo > 0)  # spread in every completed year
+    assert np.all(np.isnan(band.lo[5:]))  # nothing for the years to come
+    lines = np.array([views.rolling_srb(ds).values for ds in snap.members])
+    assert np.allclose(lo, lines.min(axis=0)) and np.allclose(hi, lines.max(axis=0))
+    assert f"{k}-run min-max" in band.name and "behaviour coefficients' uncertainty" in band.name
+    panel = views.srb_panels(snap)[0]
+    assert [b.name for b in panel.bands] == [band.name] and "approximate" in panel.title
+    assert np.allclose(panel.bands[0].lo[:5], lo)
+    assert _inside(panel, list(lo) + list(hi))
+    option = charts.echarts_option(panel, 460)
+    assert {"name": band.name, "icon": "rect"}.items() <= option["legend"]["data"][-1].items()
+    assert band.name in [s["name"] for s in option["series"]]
+    charts.figure([panel])  # the notebook draws the same band
+    # a lever change reaches the members from the same January, and they stay in step
+    room.set_lever("propaganda.reach", 0.5)
+    year = room._runs[0].year
+    for member in room._members:
+        assert member.year == year
+        assert value_at(member.scenario.get("propaganda.reach"), year) == 0.5
+        assert value_at(member.scenario.get("propaganda.reach"), year - 1) != 0.5
+    room.step_year()
+    assert {m.year for m in room._members} == {room._runs[0].year}
+    # a reset restarts them with the runs; off: no members, no band
+    snap = room.reset()
+    assert len(snap.members) == k and all(ds is None for ds in snap.members)
+    snap = room.set_uncertainty(False)
+    assert not snap.members and views.uncertainty_band(snap) is None
+    assert views.srb_panels(snap)[0].bands == ()
+
+
+def test_with_uncertainty_is_refused_when_its_runs_would_be_too_large():
+    from popsim.app import uncertainty
+
+    big = MAX_HOUSEHOLDS // uncertainty.MEMBERS + 1
+    room = Classroom(households=big, run=SHORT)
+    with pytest.raises(ScenarioError, match="above the app's limit"):
+        room.set_uncertainty(True)
+    assert not room.snapshot.uncertain and not room._members
+    room.set_households(SMALL)
+    room.set_uncertainty(True)
+    with pytest.raises(ScenarioError, match=f"choose at most {MAX_HOUSEHOLDS // 6:,}"):
+        room.set_households(big)
+    assert room.households == SMALL and len(room._members) == uncertainty.MEMBERS
+    with pytest.raises(ScenarioError, match="on or off"):
+        room.set_uncertainty("yes")
+
+
+def test_band_is_min_max_of_few_members_and_5_95_of_many():
+    from popsim.app import uncertainty
+
+    few = [np.array([100.0 + i, np.nan]) for i in range(6)]
+    lo, hi = uncertainty.band(few)
+    assert lo[0] == 100 and hi[0] == 105 and np.isnan(lo[1]) and np.isnan(hi[1])
+    many = [np.array([float(i)]) for i in range(10)]
+    lo, hi = uncertainty.band(many)
+    assert lo[0] == pytest.approx(0.45) and hi[0] == pytest.approx(8.55)
+    assert uncertainty.band_kind(6) == "min-max" and uncertainty.band_kind(10) == "5-95%"
+
+
+def test_page_switch_turns_uncertainty_on(page):
+    switch = page.find(v.Switch, class_="popsim-uncertainty")
+    switch.assert_single()
+    assert switch.widget.v_model is False
+    switch.widget.v_model = True
+    page.find(v.Html, children=["With uncertainty: 6 more runs of Your settings, behaviour "
+                                "coefficients drawn from the China calibration "
+                                "(approximate)."]).wait_for(timeout=120)

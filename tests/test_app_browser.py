@@ -13,7 +13,9 @@ axes (read from the ECharts instance the browser drew) and its headline numbers 
 SRB of the trade-off table; on a projector's 1280 x 800 screen the trade-off table is in view
 without scrolling; and no request of the page leaves localhost (every request and websocket is
 recorded). Screenshots of lesson 6 are saved under results/app/: the projector's screen
-(projector_1280x800.png) and the whole page (lesson6.png).
+(projector_1280x800.png) and the whole page (lesson6.png). Last, "with uncertainty" switched on
+in lesson 1 draws its posterior band on the SRB chart, named in the legend for what it holds
+(uncertainty.png).
 
 Skipped only on a developer machine without chromium; with ``CI=true`` a missing chromium or
 Playwright is a failure, because the test must run in CI.
@@ -118,6 +120,17 @@ _DRAWN = """(css) => {
     const extent = chart.getModel().getComponent('yAxis', 0).axis.scale.getExtent();
     const series = chart.getOption().series.map(s => [s.name, s.data]);
     return {extent: extent, series: series};
+}"""
+
+
+#: True once the chart ``css`` draws a band named for the behaviour coefficients' uncertainty
+#: with at least ``n`` years of values.
+_BAND_DRAWN = """([css, n]) => {
+    const el = document.querySelector(css);
+    const chart = el && el.__vue__ && el.__vue__.chart;
+    if (!chart) { return false; }
+    return chart.getOption().series.some(s => s.name.includes("coefficients' uncertainty")
+        && !s.name.endsWith('(base)') && s.data.filter(v => v !== null).length >= n);
 }"""
 
 
@@ -265,6 +278,26 @@ def test_app_in_a_real_browser(server):
                                    ".every(el => el.__vue__ && el.__vue__.chart)")
             page.wait_for_timeout(500)  # ECharts paints a resized chart on its next frame
             _save(page, "lesson6.png")
+
+            # "with uncertainty" in lesson 1: members of A with posterior draws, their band
+            # drawn around A's SRB line and named in the legend for what it holds
+            page.set_viewport_size({"width": 1400, "height": 1000})
+            page.click(".popsim-lesson-1")
+            page.wait_for_selector(".popsim-lesson-card:has-text('Lesson 1')")
+            page.locator(".popsim-uncertainty label").click()
+            page.wait_for_selector(".popsim-status:has-text('With uncertainty: 6 more runs')",
+                                   timeout=2 * TIMEOUT * 1000)
+            for year in (2000, 2001, 2002):
+                page.click(".popsim-step")
+                _wait_year(page, "A", year)
+            page.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
+            page.wait_for_function(_BAND_DRAWN, arg=[".popsim-srb-chart", 3])
+            drawn = page.evaluate(_DRAWN, ".popsim-srb-chart")
+            names = [name for name, _ in drawn["series"]]
+            band = next(n for n in names if "behaviour coefficients' uncertainty" in n)
+            assert band.startswith("A: 6-run min-max"), band
+            page.wait_for_timeout(500)  # ECharts paints the new option on its next frame
+            _save(page, "uncertainty.png")
         finally:
             browser.close()
 

@@ -52,7 +52,8 @@ def test_every_variable_has_udunits_units_a_long_name_and_a_comment(county_small
     for name in ("fines", "total_cost", "illegal_spending", "maintenance_fees"):
         assert ds[name].attrs["long_name"].endswith(", yuan"), name
     assert ds["births"].attrs == {"long_name": "Live births (true) by birth order and sex",
-                                  "units": "1", "comment": "number of births"}
+                                  "units": "1", "comment": "number of births",
+                                  "units_label": "births"}  # the unit tables and axes show
     assert ds["tfr"].attrs["long_name"] == "Total fertility rate, children per woman"
 
 

@@ -14,11 +14,12 @@ Read the package in this order:
 - :mod:`popsim.app.classroom`  the live runs behind the page: build, step a year, change a lever
   mid-run, snapshot (no browser, no Solara: the notebook and the fast tests use it directly)
 - :mod:`popsim.app.live`       one live run, with a snapshot of every January (bounded memory)
+- :mod:`popsim.app.uncertainty`  "with uncertainty": posterior members of the main run, a band
 - :mod:`popsim.app.lessons`    the seven lessons: texts and preset configurations (data only)
 - :mod:`popsim.app.words`      plain words for settings, generated from the schema
 - :mod:`popsim.app.views`      what a snapshot shows: numbers, trade-offs, charts as data
 - :mod:`popsim.app.charts`     drawing them: ECharts options (page), matplotlib figures (notebook)
-- :mod:`popsim.app.controls`   the controls, generated from :mod:`popsim.schema` (Solara)
+- :mod:`popsim.app.controls`   the controls, generated from the schema (Solara)
 - :mod:`popsim.app.page`       the page (Solara ``Page`` component) and its event handlers
 - :mod:`popsim.app.server`     the ``popsim app`` command: serve the page on localhost, offline
 - :mod:`popsim.app.guard`      the ASGI middleware in front of Solara: refuse foreign hosts

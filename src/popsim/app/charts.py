@@ -95,12 +95,19 @@ def echarts_option(panel: Panel, width: int = 300) -> dict[str, Any]:
             "data": [{"xAxis": str(x), "name": label} for x, label in panel.marks]}
     legend = [s.name for s in panel.series] + [f"{r.label} ({r.value:g})"
                                                for r in panel.references]
+    shown = [b for b in panel.bands if b.legend]
+    legend += [b.name for b in shown]
     option: dict[str, Any] = {
         "animation": False,
         "title": {"text": panel.title, "left": "center", "textStyle": {"fontSize": 13}},
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 22, "textStyle": {"fontSize": 10}, "itemWidth": 16,
-                   "itemHeight": 8, "itemGap": 10, "data": legend},
+                   "itemHeight": 8, "itemGap": 10,
+                   # a band's entry is a shaded square, stronger than the band itself
+                   "data": legend[:len(legend) - len(shown)] + [
+                       {"name": b.name, "icon": "rect",
+                        "itemStyle": {"color": b.colour, "opacity": min(3 * b.opacity, 1)}}
+                       for b in shown]},
         "grid": {"left": 58 if not panel.horizontal else 70, "right": 14,
                  "top": 46 + 16 * _legend_rows(legend, width),
                  "bottom": 44 if panel.horizontal else 28},
@@ -117,7 +124,8 @@ def echarts_option(panel: Panel, width: int = 300) -> dict[str, Any]:
 
 def _echarts_band(band: Band, stack: str) -> list[dict[str, Any]]:
     """A band as ECharts draws a range: an invisible base line at ``lo`` and, stacked on it, an
-    area of height ``hi - lo``; both out of the legend and the tooltip."""
+    area of height ``hi - lo``; out of the tooltip, and of the legend unless ``band.legend``
+    (the area then stands for the band, in its colour)."""
     lo = np.asarray(band.lo, dtype=float)
     height = np.asarray(band.hi, dtype=float) - lo
     common = {"type": "line", "stack": stack, "showSymbol": False, "silent": True,
@@ -125,6 +133,7 @@ def _echarts_band(band: Band, stack: str) -> list[dict[str, Any]]:
               "lineStyle": {"opacity": 0}, "emphasis": {"disabled": True}}
     return [{**common, "name": f"{band.name} (base)", "data": _clean(tuple(lo))},
             {**common, "name": band.name, "data": _clean(tuple(height)),
+             "itemStyle": {"color": band.colour, "opacity": band.opacity},
              "areaStyle": {"color": band.colour, "opacity": band.opacity}}]
 
 
@@ -134,7 +143,8 @@ def _draw(ax, panel: Panel) -> None:
     base = np.zeros(len(panel.x))
     for band in panel.bands:
         ax.fill_between(x, np.asarray(band.lo, dtype=float), np.asarray(band.hi, dtype=float),
-                        color=band.colour, alpha=band.opacity, lw=0)
+                        color=band.colour, alpha=band.opacity, lw=0,
+                        label=band.name if band.legend else None)
     for s in panel.series:
         y = np.asarray(s.y, dtype=float)
         if s.kind == "bar":

@@ -24,6 +24,12 @@ acting from now on. A lever changed after the last year restarts the run from th
 (from the snapshot of its 1 January: no new burn-in); the run as it was is kept for comparison
 (:attr:`Snapshot.before`).
 
+"With uncertainty" (:meth:`Classroom.set_uncertainty`, :mod:`popsim.app.uncertainty`) adds
+extra members of the main configuration (the teacher's, or lesson A), each with a posterior draw
+of the behaviour coefficients and its own seed; they step with the other runs, follow every lever
+change from the same January (:meth:`LiveRun.continued`) and every rebuild, and are refused when
+their households together would exceed :data:`MAX_HOUSEHOLDS`.
+
 Every change of state goes through a method that validates its input against the schema first
 (:func:`popsim.scenario.check_value`) and raises :class:`popsim.ScenarioError` with one clear
 message when it refuses; the page shows that message beside the control. Methods are serialised
@@ -45,7 +51,7 @@ from ..errors import ScenarioError
 from ..scenario.loader import DEFAULT_SCENARIO, check_value, load_scenario
 from ..scenario.schema import Schedule, value_at
 from ..scenario.parameters import Scenario, param_spec
-from . import words
+from . import uncertainty, words
 from .lessons import Config, Lesson, get_lesson, off_overrides
 from .live import LiveRun, Starts
 
@@ -78,7 +84,7 @@ def switch_at(old: Any, new: Any, first_year: int, year: int) -> Any:
     """A field value that equals ``old`` (constant or :class:`Schedule`) in every year before
     ``year`` and ``new`` from 1 January ``year`` on, as a TOML value (constant or step schedule).
 
-    The model reads parameters once a year (:mod:`popsim.params`), so a step schedule whose
+    The model reads parameters once a year (:mod:`popsim.scenario.year`), so a step schedule whose
     points are ``old``'s yearly values reproduces ``old`` exactly up to ``year``.
     """
     if year <= first_year:
@@ -189,6 +195,10 @@ class Snapshot:
     #: which the change acts
     before: RunView | None = None
     changed: int | None = None
+    #: "with uncertainty" (:mod:`popsim.app.uncertainty`): whether it is on, and the completed
+    #: years of each extra member of the main configuration (empty when off)
+    uncertain: bool = False
+    members: tuple[xr.Dataset | None, ...] = ()
 
     @property
     def finished(self) -> bool:
@@ -246,6 +256,11 @@ class Classroom:
         self._before: LiveRun | None = None  # see set_lever
         self._starts = Starts()  # first-year snapshots shared by runs with the same burn-in
         self._changed: int | None = None
+        # "with uncertainty": the members of the main configuration, and their first-year
+        # snapshots (a reset or a return to the same settings skips their burn-ins)
+        self.uncertain = False
+        self._members: list[LiveRun] = []
+        self._member_starts = Starts(2 * uncertainty.MEMBERS)
         self.epoch = 0
         self._version = 0
         self.snapshot: Snapshot
@@ -286,6 +301,8 @@ class Classroom:
             households = self._check_households(value)
             if households == self.households:
                 return self.snapshot
+            if self.uncertain:
+                uncertainty.check_size(households, MAX_HOUSEHOLDS)
             self.households = households
             return self._rebuild(f"{self.households:,} households: every run restarted.")
 
@@ -329,6 +346,9 @@ class Classroom:
                               r.continued(c, build_scenario(self.scenario_name, c,
                                                             self.households, self._run))
                               for r, c in zip(self._runs, configs)]
+                # the members follow the teacher's run: the same change from the same January
+                self._members = [m.continued(m.config, s) for m, s in
+                                 zip(self._members, self._member_scenarios(configs[0]))]
             self._before, self._changed = you, year
             return self._publish(f"{shown} from {year}; the years before are unchanged."
                                  if not restart else f"{shown}: restarted from {year}.")
@@ -361,6 +381,29 @@ class Classroom:
                             f"{config.describe()}"]
             self.lesson = None
             return self._rebuild(f"Exploring configuration {role}: change any lever.")
+
+    def set_uncertainty(self, on: bool) -> Snapshot:
+        """Switch "with uncertainty" on or off (:mod:`popsim.app.uncertainty`): on, the main
+        configuration gets :data:`~popsim.app.uncertainty.MEMBERS` extra runs with posterior
+        draws of the behaviour coefficients, brought to the year the runs have reached and
+        stepped with them; refused when that many runs of this size would exceed the app's
+        limit."""
+        with self._lock:
+            if not isinstance(on, bool):
+                raise ScenarioError(f"'with uncertainty' is on or off (True or False), got "
+                                    f"{on!r}")
+            if on == self.uncertain:
+                return self.snapshot
+            if on:
+                uncertainty.check_size(self.households, MAX_HOUSEHOLDS)
+                self.uncertain = True
+                self._members = self._new_members(until=self._runs[0].year)
+                k = len(self._members)
+                return self._publish(f"With uncertainty: {k} more runs of "
+                                     f"{self._configs()[0].label.split(':')[0]}, "
+                                     f"{uncertainty.SOURCE}.")
+            self.uncertain, self._members = False, []
+            return self._publish("Uncertainty off: one run per configuration.")
 
     def reset(self) -> Snapshot:
         """Restart every run from the first year with the settings as they are now."""
@@ -419,6 +462,7 @@ class Classroom:
                 self._finished[k] = run
                 runs.append(run)
             self._runs, self._before, self._changed = runs, None, None
+            self._members = self._new_members(until=runs[0].end_year + 1)
             self.epoch += 1
             return self._publish(f"Lesson {self.lesson.number}: the run is complete.")
 
@@ -427,7 +471,8 @@ class Classroom:
     def _live(self) -> list[LiveRun]:
         """Every run that steps with the page: the compared runs, the shadow and the run as it
         was before the last change (when it is still running)."""
-        return self._runs + ([self._before] if self._before is not None else [])
+        return (self._runs + ([self._before] if self._before is not None else [])
+                + self._members)
 
     def _configs(self) -> list[Config]:
         if self.lesson is not None:
@@ -449,7 +494,24 @@ class Classroom:
         base = self._base()
         self._runs = [LiveRun(c, build_scenario(base, c, self.households, self._run), self.seed,
                               starts=self._starts) for c in self._configs()]
+        self._members = self._new_members()
         self.epoch += 1
+
+    def _member_scenarios(self, config: Config) -> list[Scenario]:
+        main = build_scenario(self._base(), config, self.households, self._run)
+        return uncertainty.member_scenarios(main, self.seed)
+
+    def _new_members(self, until: int | None = None) -> list[LiveRun]:
+        """The members of the main configuration from the first year (none when the switch is
+        off), advanced to ``until``; each keeps only the snapshots a change needs."""
+        if not self.uncertain:
+            return []
+        main = self._configs()[0]
+        seeds = uncertainty.member_seeds(self.seed)
+        return [LiveRun(Config(f"{main.label} (member {i + 1})", "member", main.overrides,
+                               main.switches), scenario, seeds[i], until=until,
+                        starts=self._member_starts, budget=0)
+                for i, scenario in enumerate(self._member_scenarios(main))]
 
     def _rebuild(self, message: str) -> Snapshot:
         self._before = self._changed = None
@@ -479,5 +541,6 @@ class Classroom:
             events=tuple(self._events[-6:]) if self.lesson is None else (),
             message=message,
             before=self._view(self._before) if self._before is not None else None,
-            changed=self._changed)
+            changed=self._changed, uncertain=self.uncertain,
+            members=tuple(m.dataset() for m in self._members))
         return self.snapshot

@@ -1,9 +1,10 @@
 """The controls of the teaching app, generated from the scenario schema.
 
-Every control is a :class:`Control` read from :func:`popsim.schema.param_spec`: its label comes
-from the field name and unit, its help text is the schema's one-line description followed by the
-allowed bounds, and its starting value is the schema's default (a scheduled default, such as the
-fertility-policy history, is shown at the first recorded year, with the schedule beside it). No
+Every control is a :class:`Control` read from :func:`popsim.scenario.parameters.param_spec`:
+its label comes from the field name and unit, its help text is the schema's one-line
+description followed by the allowed bounds, and its starting value is the schema's default (a
+scheduled default, such as the fertility-policy history, is shown at the first recorded year,
+with the schedule beside it). No
 default, bound or description is written in this module. The two run controls differ from the
 schema in one declared way: the household count starts at
 :data:`~popsim.app.classroom.HOUSEHOLDS` and stops at :data:`~popsim.app.classroom.MAX_HOUSEHOLDS`

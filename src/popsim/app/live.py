@@ -69,14 +69,18 @@ class LiveRun:
     """One configuration of the county, burnt in at construction and stepped year by year.
 
     ``start`` is a snapshot to continue from (of 1 January of a year, whose scenario agrees
-    with ``scenario`` before that year); ``starts`` a shared cache of first-year snapshots.
+    with ``scenario`` before that year); ``starts`` a shared cache of first-year snapshots;
+    ``budget`` the bytes of snapshots it keeps (None: :data:`SNAPSHOT_BYTES`; 0 keeps only the first
+    year's and the latest, all that a lever change or a restart needs).
     """
 
     def __init__(self, config: Config, scenario: Scenario, seed: int, until: int | None = None,
-                 start: snapshots.Snapshot | None = None, starts: Starts | None = None):
+                 start: snapshots.Snapshot | None = None, starts: Starts | None = None,
+                 budget: int | None = None):
         self.config = config
         self.scenario = scenario
         self.seed = seed
+        self.budget = budget
         self.start_year = scenario.run.start_year
         self.end_year = scenario.run.end_year
         self.januaries: dict[int, snapshots.Snapshot] = {}
@@ -134,7 +138,8 @@ class LiveRun:
             return
         self.januaries[year] = snapshots.take(self.model)
         spare = sorted(y for y in self.januaries if y not in (self.start_year, year))
-        while spare and self.snapshot_bytes > SNAPSHOT_BYTES:
+        budget = SNAPSHOT_BYTES if self.budget is None else self.budget
+        while spare and self.snapshot_bytes > budget:
             del self.januaries[spare.pop(0)]
 
     def continued(self, config: Config, scenario: Scenario) -> LiveRun:
@@ -142,14 +147,15 @@ class LiveRun:
         reached (``scenario`` must agree with this run's before that year), or, when this run
         has finished, from 1 January of the first year (a restart without the burn-in)."""
         year = self.start_year if self.finished else self.year
-        run = LiveRun(config, scenario, self.seed, start=self.januaries[year])
+        run = LiveRun(config, scenario, self.seed, start=self.januaries[year],
+                      budget=self.budget)
         # the states of the earlier Januaries are the new run's too (the scenarios agree
         # before ``year``): a later restart or change can start from them
         run.januaries = {y: s for y, s in self.januaries.items() if y <= year}
         return run
 
     def dataset(self) -> xr.Dataset | None:
-        """The completed years as a dataset (the variables of :mod:`popsim.recording`)."""
+        """The completed years as a dataset (the variables of :mod:`popsim.model.recording`)."""
         if self._cache[0] != self.done:
             ds = self.model.dataset().isel(year=slice(0, self.done)) if self.done else None
             self._cache = (self.done, ds)

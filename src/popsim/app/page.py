@@ -25,7 +25,7 @@ import solara
 
 from ..errors import ScenarioError
 from ..scenario.loader import DEFAULT_SCENARIO, available_scenarios
-from . import charts, views
+from . import charts, uncertainty, views
 from .classroom import Classroom, Snapshot
 from .controls import ControlField, LeverPanel, run_controls
 from .lessons import LESSONS
@@ -173,6 +173,23 @@ def _initial_classroom() -> tuple[Classroom, str]:
 
 
 @solara.component
+def UncertaintySwitch(snap: Snapshot, error: str, on_value: Callable[[bool], None]):
+    """The "with uncertainty" switch (``.popsim-uncertainty``), its note and its refusal. A
+    refused switch is drawn anew (its key changes), so it shows the classroom's state, off."""
+    note = (f"Adds {uncertainty.MEMBERS} runs of "
+            f"{'lesson A' if snap.lesson is not None else 'your settings'} with "
+            f"{uncertainty.SOURCE} and their own seeds; the band shows their range. The main "
+            f"line keeps the model's default coefficients, so it may lie outside the band.")
+    with solara.Column(gap="0px", classes=["popsim-uncertainty-field"]) as col:
+        solara.Switch(label="With uncertainty", value=snap.uncertain, on_value=on_value,
+                      classes=["popsim-uncertainty"]).key(f"uncertainty-{error}")
+        solara.Text(note, style={"font-size": "0.72em", "color": "#555", "line-height": "1.3"})
+        if error:
+            solara.Error(error, classes=["popsim-uncertainty-error"])
+    return col
+
+
+@solara.component
 def Page():
     """The whole page: one classroom per browser tab, the controls and the live views."""
     classroom, startup_error = solara.use_memo(_initial_classroom, [])
@@ -242,6 +259,9 @@ def Page():
                 value = snap.seed if ctrl.path == "run.seed" else snap.households
                 ControlField(ctrl, value, on_run_field, error=errors.get(ctrl.path, ""),
                              epoch=snap.epoch)
+            UncertaintySwitch(snap, errors.get("uncertainty", ""),
+                              lambda on: attempt("uncertainty",
+                                                 lambda: classroom.set_uncertainty(bool(on))))
             LessonPicker(snap, on_lesson)
             if snap.lesson is None:
                 LeverPanel(dict(snap.levers), dict(snap.schedules), errors,

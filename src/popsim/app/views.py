@@ -1,6 +1,6 @@
 """What the teaching app shows of a :class:`~popsim.app.classroom.Snapshot`: charts and numbers.
 
-Every view reads the snapshot's yearly datasets (the variables of :mod:`popsim.recording`) and
+Every view reads the snapshot's yearly datasets (the variables of :mod:`popsim.model.recording`) and
 its clinic counts, never a running model. A chart is described here as data — a :class:`Panel`
 of :class:`Series` — and drawn by :mod:`popsim.app.charts`, in the browser by ECharts (the page
 redraws every year, and a client-side chart costs the server nothing) and as a matplotlib figure
@@ -31,9 +31,10 @@ chance alone). The y axis of every SRB chart is fitted
 to the lines, the natural level and the target it shows, so no line leaves the frame.
 
 Uncertainty bands. A :class:`Band` is any (lo, hi) pair per x, drawn as a shaded area under its
-line by both renderers; the chance bands above are one use, and a posterior band (the spread of
-the lines of runs drawn from a calibration posterior, issue 15) is another: compute its
-quantiles per year and add ``Band(name, lo, hi, colour)`` to the panel.
+line by both renderers; the chance bands above are one use, the posterior band of "with
+uncertainty" another (:func:`uncertainty_band`: the range of the 3-year rolling SRB of the
+main configuration's extra members, whose behaviour coefficients are drawn from the china
+posterior, :mod:`popsim.app.uncertainty`), shown in the legend with what it holds.
 """
 
 from __future__ import annotations
@@ -47,12 +48,14 @@ import numpy as np
 import xarray as xr
 
 from ..reports.run_report import PARITY_COLOURS
+from . import uncertainty
 from .classroom import BEFORE_LABEL, RunView, Snapshot
 
 __all__ = ["COLOURS", "WINDOW", "MAX_SE", "Series", "Band", "Reference", "Panel", "headline",
            "tradeoffs", "tradeoff_table", "tradeoff_markdown", "tradeoff_html", "srb_panels",
            "reported_panel", "cases_panels", "cost_panel", "clinics_panels", "pooled_srb",
-           "rolling_srb", "rolling_births", "srb_se", "min_births", "missing_text", "short"]
+           "rolling_srb", "rolling_births", "srb_se", "min_births", "missing_text", "short",
+           "uncertainty_band"]
 
 #: Line colours by run role: the teacher's run, lesson A and B, and the shadow (grey).
 COLOURS = {"you": "#c2185b", "A": "#1b9e77", "B": "#7570b3", "shadow": "#8c8c8c",
@@ -276,13 +279,15 @@ class Series:
 @dataclass(frozen=True)
 class Band:
     """A shaded range (``lo`` to ``hi`` per x, NaN: none) drawn behind the lines: a chance
-    band here, a posterior band later (module docstring)."""
+    band or a posterior band (module docstring); ``legend`` lists it in the chart's legend
+    (a posterior band, whose name says what it holds)."""
 
     name: str
     lo: tuple[float, ...]
     hi: tuple[float, ...]
     colour: str
     opacity: float = 0.15
+    legend: bool = False
 
 
 @dataclass(frozen=True)
@@ -406,6 +411,26 @@ def _by_parity(snap: Snapshot, r: RunView) -> tuple[list[Series], list[Band]]:
     return lines, bands
 
 
+def uncertainty_band(snap: Snapshot) -> Band | None:
+    """The posterior band around the main configuration's SRB line (the teacher's, or lesson
+    A): in each completed year the range of the members' 3-year rolling SRB (min-max, or 5-95%
+    from :data:`~popsim.app.uncertainty.QUANTILE_MEMBERS` members on); None when the switch is
+    off or no year is complete."""
+    if not snap.uncertain:
+        return None
+    lines = [np.asarray(_over_years(snap, ds, rolling_srb(ds))) for ds in snap.members
+             if ds is not None]
+    if not lines:
+        return None
+    lo, hi = uncertainty.band(lines)
+    main = snap.compared[0]
+    k = len(snap.members)
+    # short enough for one legend row of the page's 460-pixel chart
+    return Band(f"{short(main.label)}: {k}-run {uncertainty.band_kind(k)}, seed noise and the "
+                f"behaviour coefficients' uncertainty", tuple(float(v) for v in lo),
+                tuple(float(v) for v in hi), COLOURS[main.role], opacity=0.2, legend=True)
+
+
 def srb_panels(snap: Snapshot) -> list[Panel]:
     """SRB over time, births pooled over :data:`WINDOW` years: every run with the natural level
     and the target the county is held to (and the run before a lever change, faded), then each
@@ -423,8 +448,12 @@ def srb_panels(snap: Snapshot) -> list[Panel]:
     common = dict(x=_years(snap), y_label=f"males per 100 females ({WINDOW}-year rolling)",
                   references=(Reference(snap.natural_srb, "natural"),),
                   placeholder=_placeholder(snap), marks=_change_marks(snap))
-    panels = [Panel("srb", "SRB, all births", series=tuple(total),
-                    y_range=_srb_range(total, [snap.natural_srb]), **common)]
+    posterior = uncertainty_band(snap)
+    bands = (posterior,) if posterior is not None else ()
+    edges = [Series(b.name, b.lo + b.hi, b.colour) for b in bands]
+    title = "SRB, all births" + (" (band: China calibration, approximate)" if bands else "")
+    panels = [Panel("srb", title, series=tuple(total), bands=bands,
+                    y_range=_srb_range(total + edges, [snap.natural_srb]), **common)]
     panels += [Panel(f"srb-{r.role}", f"{short(r.label)}: SRB by birth order",
                      series=tuple(lines), bands=tuple(bands), y_range=by_order, **common)
                for r, (lines, bands) in zip(snap.compared, groups)]

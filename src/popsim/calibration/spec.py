@@ -47,6 +47,7 @@ from typing import Any
 from ..errors import ScenarioError, SpecError, did_you_mean, shown
 from ..scenario.loader import check_value, load_scenario, parse_toml, read_text, valid_paths
 from ..scenario.parameters import SECTIONS, Scenario, param_spec
+from ..experiments.sweep_spec import check_keys
 from ..scenario.schema import Schedule
 from ..validation.targets import Target, TargetSet, load_targets
 from ..workload import Workload, estimate, run_months
@@ -159,13 +160,6 @@ class CalibrationSpec:
 
 # ------------------------------------------------------------------------------------------------
 # parsing
-
-
-def _check_keys(table: dict, allowed: tuple[str, ...], where: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise SpecError(f"{where}: unknown key {shown(key)}{did_you_mean(key, allowed)}; "
-                            f"allowed: {', '.join(allowed)}")
 
 
 def _flatten(table: Any, where: str) -> dict[str, Any]:
@@ -286,7 +280,7 @@ def _parse_parameter(path: str, raw: Any, fits: tuple[Fit, ...], where: str) -> 
     if not isinstance(raw, dict):
         raise SpecError(f"{where} takes a table {{prior = \"uniform\", min = .., max = ..}}, got "
                         f"{shown(raw)}")
-    _check_keys(raw, _PRIOR_KEYS, where)
+    check_keys(raw, _PRIOR_KEYS, where)
     prior = raw.get("prior", "uniform")
     if prior not in PRIORS:
         raise SpecError(f"{where}: prior = {shown(prior)} is not one of {', '.join(PRIORS)}"
@@ -331,7 +325,7 @@ def parse_calibration_spec(text: str, label: str = "calibration spec",
     """Parse and validate spec ``text``; ``folder`` resolves relative paths, ``label`` names the
     spec in messages."""
     data = parse_toml(text, label, SpecError)
-    _check_keys(data, _TOP_KEYS, label)
+    check_keys(data, _TOP_KEYS, label)
     method = data.get("method", "abc")
     if method not in METHODS:
         raise SpecError(f"{label}: method = {shown(method)} is not one of {', '.join(METHODS)}"
@@ -347,7 +341,7 @@ def parse_calibration_spec(text: str, label: str = "calibration spec",
             raise SpecError(f"{label}: 'fit' must be [[fit]] tables")
         fits = []
         for i, row in enumerate(rows, 1):
-            _check_keys(row, _FIT_KEYS, f"{label} [[fit]] {i}")
+            check_keys(row, _FIT_KEYS, f"{label} [[fit]] {i}")
             fits.append(_parse_fit(row, shared, f"{label} [[fit]] {i}", folder, len(rows) > 1))
         names = [f.base.name for f in fits]
         dup = next((n for i, n in enumerate(names) if n in names[:i]), None)
@@ -366,7 +360,7 @@ def parse_calibration_spec(text: str, label: str = "calibration spec",
     if not isinstance(budget, dict):
         raise SpecError(f"{label}: 'budget' must be a table [budget]")
     where = f"{label} [budget]"
-    _check_keys(budget, _BUDGET_KEYS, where)
+    check_keys(budget, _BUDGET_KEYS, where)
     evaluations = _number(budget, "evaluations", where, 200, 1, integer=True)
     if evaluations > MAX_EVALUATIONS:
         raise SpecError(f"{where}: evaluations = {evaluations:,} is more than "

@@ -84,7 +84,7 @@ from .ensemble import Posterior, spec_ensemble
 
 __all__ = ["SpecError", "SweepSpec", "Parameter", "Package", "load_spec", "parse_spec",
            "available_sweeps", "RUN_DIM", "PACKAGE_DIM", "DESIGNS", "MAX_RUNS", "variable_names",
-           "design_rows"]
+           "design_rows", "check_keys"]
 
 RUN_DIM = "run"
 PACKAGE_DIM = "package"
@@ -93,8 +93,7 @@ RESOLUTIONS = ("yearly", "end_year")
 _TOP_KEYS = ("name", "description", "scenario", "seed", "replicates", "overrides", "parameters",
              "packages", "design", "outputs", "ensemble", "draws")
 _DESIGN_KEYS = ("kind", "n", "second_order", "levels", "m")
-#: what ``n`` counts, by design (messages)
-_N_MEANS = {"lhs": "points", "sobol": "base samples", "morris": "trajectories",
+_N_MEANS = {"lhs": "points", "sobol": "base samples", "morris": "trajectories",  # what n counts
             "fast": "samples per parameter"}
 _OUTPUT_KEYS = ("resolution", "variables", "summary_years")
 #: a sweep of more runs than this is refused even with --yes: its store keeps one chunk file per
@@ -109,7 +108,8 @@ _NOT_SWEEPABLE = {"run.start_year": "it changes the 'year' dimension",
                   "run.seed": "seeds come from the spec's 'seed' and 'replicates'"}
 
 
-def _check_keys(table: dict, allowed: tuple[str, ...], where: str) -> None:
+def check_keys(table: dict, allowed: tuple[str, ...], where: str) -> None:
+    """Refuse a key of a spec's table that is not ``allowed``, suggesting the closest one."""
     for key in table:
         if key not in allowed:
             raise SpecError(f"{where}: unknown key {shown(key)}{did_you_mean(key, allowed)}; "
@@ -337,7 +337,7 @@ def _parse_parameter(path: str, raw: Any, design: str, where: str) -> Parameter:
             raise SpecError(f"{where}: give a non-empty list of single values (no schedules)")
         values = tuple(check(v) for v in raw)
     elif isinstance(raw, dict):
-        _check_keys(raw, ("min", "max", "num"), where)
+        check_keys(raw, ("min", "max", "num"), where)
         if kind not in ("float", "int") or "min" not in raw or "max" not in raw:
             raise SpecError(f"{where}: a range needs min and max, and a numeric parameter")
         lo, hi = check(raw["min"]), check(raw["max"])
@@ -374,7 +374,7 @@ def _table(data: dict, key: str, allowed: tuple[str, ...], label: str) -> dict:
     table = data.get(key, {})
     if not isinstance(table, dict):
         raise SpecError(f"{label}: '{key}' must be a table [{key}]")
-    _check_keys(table, allowed, f"{label} [{key}]")
+    check_keys(table, allowed, f"{label} [{key}]")
     return table
 
 
@@ -535,7 +535,7 @@ def parse_spec(text: str, label: str = "sweep spec", folder: Path | None = None,
     validates its points as scenarios.
     """
     data = parse_toml(text, label, SpecError)
-    _check_keys(data, _TOP_KEYS, label)
+    check_keys(data, _TOP_KEYS, label)
     name = _name(data, label)
     scenario, base = _base_scenario(data, label, folder)
     design, n, options = _parse_design(_table(data, "design", _DESIGN_KEYS, label),

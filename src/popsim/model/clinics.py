@@ -56,7 +56,8 @@ that stop offering close.
 the county: ``population.townships / k`` townships of full size, each provider count of the
 ``[market]`` section divided by ``k`` (stochastic rounding), and the office's capacities
 divided by ``k`` (:mod:`popsim.model.enforcement`); the county-wide news is the sample's cases
-times ``k``.
+times ``k``. A region of more than ``population.townships_per_county`` townships is several
+counties: each hears ``townships_per_county / townships`` of the region's cases as its news.
 """
 
 from __future__ import annotations
@@ -194,6 +195,9 @@ class Market:
         self.townships = towns = townships
         #: real providers each simulated one stands for (``run.scale``)
         self.scale = scale = p.run.scale
+        #: the share of the region's cases that are one county's news: a region of more
+        #: townships than a county is several counties, each hearing of its own cases
+        self.news_share = min(1.0, p.population.townships_per_county / p.population.townships)
         self._decision_rng = streams.generator("clinic_decision")
         self._entry_rng = streams.generator("clinic_entry")
         m = p.market
@@ -444,13 +448,15 @@ class Market:
         if n_in or n_out:
             # a provider knows the cases of its own township (county-wide ones: those against
             # county-wide providers) exactly; the rest of the county's news is the sample's
-            # cases times ``scale``, the real county's count
+            # cases times ``scale`` (the real region's count) times ``news_share`` (one
+            # county's share of the region's news)
             by_group = np.bincount(case_tw[~outside] + 1, minlength=self.townships + 1)
             own = np.where(tw == OUTSIDE, 0, by_group[np.maximum(tw, -1) + 1])
-            county = np.maximum(self.scale * n_in - own, 0.0)
+            county = np.maximum(self.news_share * self.scale * n_in - own, 0.0)
             news = (m.risk_per_case_township * own
                     + e.publicity * m.risk_per_case_county * county)
-            news_out = e.publicity * m.risk_per_case_outside * self.scale * n_out
+            news_out = (e.publicity * m.risk_per_case_outside * self.news_share * self.scale
+                        * n_out)
             r = r + np.where(tw == OUTSIDE, news_out, news)
         if campaign_launch:
             r = np.where(tw != OUTSIDE, r + m.risk_per_campaign, r)

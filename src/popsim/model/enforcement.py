@@ -32,7 +32,8 @@ nothing illegal: inspections, tips and audits find no case.
 
 A run of ``run.scale = k`` simulates a 1/k sample of the county: the office's inspections and
 follow-up capacity are divided by ``k``, and the cases it reports as news to households
-(:meth:`EnforcementOffice.recent_cases`) are the sample's times ``k``.
+(:meth:`EnforcementOffice.recent_cases`) are the sample's times ``k``; in a region of several
+counties each county's households hear of their county's share of the cases.
 
 It returns what it did as an :class:`OfficeMonth`; the model grey-lists the women and records
 the counts (the field names are the recorded variables').
@@ -114,9 +115,10 @@ class EnforcementOffice(mesa.Agent):
         self.ledger = np.zeros((0, 4), dtype=np.int64)
 
     def recent_cases(self, months: int) -> float:
-        """Cases pursued in the county in the last ``months`` months (the news households
-        remember): the sample's cases times ``run.scale``."""
-        return self.scale * sum(self.cases_by_month[-months:])
+        """Cases pursued in one county in the last ``months`` months (the news households
+        remember): the sample's cases times ``run.scale`` (the real region's), times the share
+        of them that is one county's news (:attr:`Market.news_share`: 1 for a county)."""
+        return self.market.news_share * self.scale * sum(self.cases_by_month[-months:])
 
     def add_signals(self, women: np.ndarray, providers: np.ndarray, t: int) -> None:
         """Disappeared registered pregnancies: late terminations without approval."""

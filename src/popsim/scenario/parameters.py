@@ -34,6 +34,11 @@ __all__ = ["Scenario", "SECTIONS", "iter_params", "param_spec", "parse_param"]
 # Run settings
 
 
+
+#: The source line of the behaviour coefficients set to the shipped calibration's central values.
+CHINA_POSTERIOR = ("posterior median of the shipped china calibration (popsim/calibrations/"
+                   "china_posterior.nc); it is not a fit: distance 2.99 > 1, see its README")
+
 class RunSettings(Section):
     kind: ClassVar[str] = "run"
     title: ClassVar[str] = "Run settings"
@@ -59,6 +64,13 @@ class Population(Section):
                        "population: a run with run.scale k simulates townships / k of them)", 1,
                        1_000_000,
                        source="county work report: 16 townships")
+    townships_per_county: int = P(16, "townships", "Townships of one county, the area whose "
+                                  "publicised cases its households and providers hear of: a "
+                                  "region of more townships is several counties, each hearing "
+                                  "its own share of the region's cases", 1, 1_000_000,
+                                  schedule=False, fixed=True,
+                                  source="county work report: 16 townships; cases are news "
+                                  "in the county that pursues them (seeds 003, 004)")
     rural_share: Num = P(0.7, "fraction", "Share of women entering at 15 with rural hukou (a "
                          "schedule over entry years: urbanisation)", 0, 1,
                          source="assumed for an agricultural county")
@@ -141,8 +153,9 @@ class Fertility(Section):
                                  "the squeeze is full at the last of them (each household: the "
                                  "floor or the ceiling, fixed per woman)", 0, 8,
                                  schedule=False, source="Kashyap & Villavicencio 2016 (ready); "
-                                 "calibrated on a Korea-like context: third births selected "
-                                 "when two children are desired")
+                                 "calibrated on a Korea-like context (third births selected "
+                                 "when two are desired); China's calibration does not identify "
+                                 "it (90% interval 0.33-2.42 of its prior 0-2.5)")
     union_age_sd: float = P(2.5, "years", "Spread (sd) of a woman's age at union around "
                             "fertility.union_age", 0, 10, fixed=True, source="assumed")
     union_age_max: float = P(40.0, "years", "Latest age at union (later draws are set to it)", 15,
@@ -212,12 +225,12 @@ class Behaviour(Section):
                                       "under one-child rules; Korea 1990 ~108")
     abort_intercept: float = P(-4.0, "logit", "Log-odds of aborting a fetus believed female at "
                                "zero motivation", -20, 20, schedule=False, source="calibrated")
-    abort_motivation: float = P(9.0, "logit per unit", "Effect of motivation on aborting", 0,
-                                50, schedule=False, source="calibrated")
-    cost_weight: float = P(4.0, "logit per income-year", "Deterrence of a price equal to one "
-                           "year's income", 0, 100, schedule=False, source="calibrated")
-    risk_weight: float = P(6.0, "logit per unit risk", "Deterrence of perceived risk of being "
-                           "caught", 0, 100, schedule=False, source="calibrated")
+    abort_motivation: float = P(17.4, "logit per unit", "Effect of motivation on aborting", 0,
+                                50, schedule=False, source=CHINA_POSTERIOR)
+    cost_weight: float = P(3.4, "logit per income-year", "Deterrence of a price equal to one "
+                           "year's income", 0, 100, schedule=False, source=CHINA_POSTERIOR)
+    risk_weight: float = P(4.6, "logit per unit risk", "Deterrence of perceived risk of being "
+                           "caught", 0, 100, schedule=False, source=CHINA_POSTERIOR)
     incentive_weight: float = P(6.0, "logit per income-year", "Pull of an incentive worth one "
                                 "year's income", 0, 100, schedule=False, source="calibrated")
     squeeze_decay: float = P(0.05, "ratio", "Motivation multiplier for each further birth "

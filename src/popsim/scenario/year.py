@@ -65,6 +65,7 @@ class PopulationValues:
     """Population in one year (``[population]``)."""
 
     townships: int  # townships
+    townships_per_county: int  # townships (fixed)
     rural_share: float  # fraction
     cohort_size: float  # relative
     migrant_share_rural: float  # fraction
