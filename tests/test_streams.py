@@ -41,3 +41,19 @@ def test_replicate_seeds():
     assert seeds == replicate_seeds(20001, 5) and len(set(seeds)) == 5
     assert replicate_seeds(20001, 3) == seeds[:3]
     assert all(0 <= s < 2**63 for s in seeds)
+
+
+def test_borrowed_global_random_is_seeded_inside_and_restored_after():
+    from popsim.model.streams import borrowed_global_random
+
+    before = np.random.get_state()
+    with borrowed_global_random(7):
+        a = np.random.random(3)
+    assert np.random.get_state()[1].tolist() == before[1].tolist()
+    with borrowed_global_random(7):
+        b = np.random.random(3)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, np.random.RandomState(7).random_sample(3))
+    with borrowed_global_random():  # no seed: the caller's stream, restored afterwards
+        np.random.random(5)
+    assert np.random.get_state()[1].tolist() == before[1].tolist()

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from ..model.streams import borrowed_global_random
 from .evaluate import Evaluator, distance, evaluation_key, evaluation_seeds, observed
 from .spec import CalibrationSpec, FreeParameter
 
@@ -109,8 +110,9 @@ def _make_sampler_class():
             self.stopped: tuple[int, int, int] | None = None
 
         def _candidate(self, simulate_one, seed: int):
-            np.random.seed(seed)
-            return simulate_one()
+            # pyABC proposes through scipy.stats, i.e. NumPy's global generator
+            with borrowed_global_random(seed):
+                return simulate_one()
 
         def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf,
                                     all_accepted=False, ana_vars=None):
@@ -173,19 +175,18 @@ def _sandbox() -> Iterator[None]:
     import random
     import warnings
 
-    state, pystate = np.random.get_state(), random.getstate()
+    pystate = random.getstate()
     loggers = [logging.getLogger(n) for n in ("ABC", "pyabc", "History", "Epsilon",
                                               "ABC.History", "ABC.Epsilon", "ABC.Sampler")]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.WARNING)
     try:
-        with warnings.catch_warnings():
+        with borrowed_global_random(), warnings.catch_warnings():
             # pyABC compares the first threshold (inf) with the next: inf - inf
             warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
             yield
     finally:
-        np.random.set_state(state)
         random.setstate(pystate)
         for lg, level in zip(loggers, levels):
             lg.setLevel(level)

@@ -52,6 +52,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import xarray as xr
 
+from ..model.streams import borrowed_global_random
+
 __all__ = ["METHODS", "Method", "methods_for", "sobol", "morris", "efast", "rbd_fast",
            "regression", "delta", "pawn", "CI_FLOOR", "NEGATIVE_TOL"]
 
@@ -129,15 +131,13 @@ def methods_for(design: str) -> list[str]:
 def _salib_sandbox() -> Iterator[list[warnings.WarningMessage]]:
     """Run SALib code that uses NumPy's global generator and warning filters: record the
     warnings, and restore both (and ``warnings.formatwarning``) afterwards."""
-    state = np.random.get_state()
     formatwarning = warnings.formatwarning
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with borrowed_global_random(), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             yield caught
     finally:
         warnings.formatwarning = formatwarning
-        np.random.set_state(state)
 
 
 def _salib_seed(seed: int) -> int:

@@ -16,19 +16,37 @@ Two kinds of stream:
   (clinic decisions, inspections, initial values), one per name, seeded from
   ``SeedSequence(root, spawn_key=(crc32(name),))``.
 
-No global random state is used anywhere in the package.
+No global random state is used anywhere in the package: third-party code that can only draw from
+NumPy's global generator (SALib's samplers and analyses, pyABC's proposals through scipy.stats)
+runs inside :func:`borrowed_global_random`, which gives the caller's global state back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import zlib
+from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
 
 from . import kernels
 
-__all__ = ["Streams", "replicate_seeds"]
+__all__ = ["Streams", "replicate_seeds", "borrowed_global_random"]
+
+
+@contextlib.contextmanager
+def borrowed_global_random(seed: int | None = None) -> Iterator[None]:
+    """Lend NumPy's global generator to a library that draws from nothing else: for the block it
+    is in the state of ``RandomState(seed)`` (when a seed is given: a reproducible draw), and
+    afterwards it is back in the caller's state, so popsim never changes it."""
+    state = np.random.get_state()
+    try:
+        if seed is not None:
+            np.random.set_state(np.random.RandomState(seed).get_state())
+        yield
+    finally:
+        np.random.set_state(state)
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
