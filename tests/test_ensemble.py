@@ -165,6 +165,23 @@ def test_ensemble_scenarios_apply_the_draws_and_pair_them(tmp_path):
     assert ensemble_scenarios(county, post, 12, 6) != a
 
 
+def test_a_lever_parameter_applies_only_to_the_calibrated_scenario(tmp_path):
+    """A national history's calibrated programme intensity is not a county's package: lever
+    parameters of a posterior act in the scenario it was calibrated on, behaviour everywhere."""
+    params = ("behaviour.risk_weight", "enforcement.programme_intensity")
+    ds = posterior_dataset(params, [[5.0, 0.3], [7.0, 0.4]], [0.5, 0.5],
+                           attrs={"method": "test", "spec": "", "seed": 1,
+                                  "scenario": "china"})
+    post = read_posterior(write_posterior(ds, tmp_path / "p.nc"))
+    china, county = load_scenario("china"), load_scenario("county")
+    for s, d in zip(ensemble_scenarios(china, post, 6, 2), post.draws(6, 2)):
+        assert s.get("enforcement.programme_intensity") == d["enforcement.programme_intensity"]
+        assert s.get("behaviour.risk_weight") == d["behaviour.risk_weight"]
+    for s, d in zip(ensemble_scenarios(county, post, 6, 2), post.draws(6, 2)):
+        assert s.get("enforcement.programme_intensity") == 1.0
+        assert s.get("behaviour.risk_weight") == d["behaviour.risk_weight"]
+
+
 # ------------------------------------------------------------------------------------------------
 # what an ensemble does to a projection
 

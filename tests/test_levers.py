@@ -84,8 +84,10 @@ def test_no_cross_region_cooperation_pushes_services_out_of_county():
     heavy = {"enforcement.inspections_per_month": 40.0}
     share = lambda ds: float(ds["illegal_services"].sel(location="out_of_county").sum()  # noqa
                              / ds["illegal_services"].sum())
+    # a share of a few hundred services a run: one seed in six can go the other way (measured
+    # mean +0.074, sd 0.066 over 12 seeds), so twelve
     a, b = paired("county", {**heavy, "enforcement.cross_region_cooperation": 1.0},
-                  {**heavy, "enforcement.cross_region_cooperation": 0.0}, SEEDS, share)
+                  {**heavy, "enforcement.cross_region_cooperation": 0.0}, range(12), share)
     assert_paired_increase(a, b, "out-of-county share without cooperation")
 
 

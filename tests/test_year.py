@@ -123,3 +123,28 @@ def test_a_run_can_start_in_1980():
     assert float(before["sex_determinations"].sum()) > 0
     assert float(before["illegal_purchases"].sum()) == 0 and float(before["cases"].sum()) == 0
     assert float(after["illegal_purchases"].sel(service="sex_check").sum()) > 0
+
+
+def test_programme_intensity_scales_the_programme_and_nothing_else():
+    """``enforcement.programme_intensity`` multiplies the programme's effort in every year
+    (probabilities capped at 1) and leaves the sanctions, the law and the context alone."""
+    base = load_scenario("china", {"enforcement.programme_intensity": 1.0})
+    full = YearParams(base, 1980, 2013)
+    for k in (0.0, 0.3, 3.0):
+        scaled = YearParams(load_scenario("china", {"enforcement.programme_intensity": k}),
+                            1980, 2013)
+        for year in (1990, 2006, 2012):
+            a, b = full[year], scaled[year]
+            for key, (fields, capped) in year_module.INTENSITY_FIELDS.items():
+                section = key.split("_")[0]
+                for f in fields:
+                    want = getattr(getattr(a, section), f) * k
+                    got = getattr(getattr(b, section), f)
+                    assert got == pytest.approx(min(want, 1.0) if capped else want), (k, f)
+            assert b.enforcement.fine == a.enforcement.fine
+            assert b.enforcement.ban == a.enforcement.ban
+            assert b.registration.approval_required == a.registration.approval_required
+            assert b.son_preference == a.son_preference and b.market == a.market
+    assert YearParams(load_scenario("county"), 2012, 2012)[2012] == \
+        YearParams(load_scenario("county", {"enforcement.programme_intensity": 1.0}), 2012,
+                   2012)[2012]

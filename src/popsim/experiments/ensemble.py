@@ -46,12 +46,12 @@ from ..io import write_netcdf
 from ..model.streams import replicate_seeds
 from ..provenance import provenance
 from ..scenario.loader import load_scenario
-from ..scenario.parameters import Scenario, iter_params, param_spec
+from ..scenario.parameters import SECTIONS, Scenario, iter_params, param_spec
 from .runs import run_all, stack
 
 __all__ = ["POSTERIOR_FORMAT", "Posterior", "PosteriorError", "posterior_dataset",
            "write_posterior", "read_posterior", "ensemble_scenarios", "check_draws",
-           "ensemble_attrs", "draw_coords", "shipped_posteriors", "run_replicates", "spec_ensemble", "WEIGHT_TOLERANCE",
+           "ensemble_attrs", "draw_coords", "scenario_bound", "shipped_posteriors", "run_replicates", "spec_ensemble", "WEIGHT_TOLERANCE",
            "MAX_DRAWS", "DEFAULT_DRAWS"]
 
 #: the ``popsim_format`` attribute of every posterior file
@@ -331,12 +331,26 @@ def ensemble_scenarios(scenario: Scenario, posterior: Posterior, draws: int, see
 
     The draws are :meth:`Posterior.draws` ``(draws, seed)``: the same posterior, count and seed
     give every scenario the same parameter sets in the same order (paired). A posterior
-    parameter replaces the scenario's value in every year (a schedule becomes a constant).
+    parameter replaces the scenario's value in every year (a schedule becomes a constant),
+    except the lever parameters of another scenario's history (:func:`scenario_bound`).
     """
+    own = scenario_bound(posterior, scenario)
     out = []
     for params in posterior.draws(draws, seed):
-        out.append(load_scenario(scenario, {p: v for p, v in params.items()}))
+        out.append(load_scenario(scenario, {p: v for p, v in params.items() if p not in own}))
     return out
+
+
+def scenario_bound(posterior: Posterior, scenario: Scenario) -> tuple[str, ...]:
+    """The posterior's parameters that ``scenario`` does not take: lever parameters (of a
+    ``kind = "lever"`` section, e.g. ``enforcement.programme_intensity``) belong to the history
+    of the scenario that was calibrated (the posterior's ``scenario`` attr), not to another
+    scenario's package of measures; behaviour and context parameters apply to every scenario.
+    """
+    if scenario.name in {s.strip() for s in str(posterior.attrs.get("scenario", "")).split(",")}:
+        return ()
+    return tuple(p for p in posterior.parameters
+                 if SECTIONS[p.split(".")[0]].kind == "lever")
 
 
 def ensemble_attrs(posterior: Posterior, draws: int, seed: int) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from ..scenario.loader import load_scenario
 from ..scenario.parameters import Scenario, param_spec
 from ..workload import Workload
 from .burnin import from_year
+from .ensemble import scenario_bound
 from .sweep_spec import SweepSpec, _with_packages, _workload
 
 __all__ = ["unit_sample", "sample_unit_cube", "Points", "design_points", "check_points",
@@ -148,10 +149,13 @@ def _outputs(spec: SweepSpec) -> tuple[tuple[str, ...], str, int]:
 
 
 def _draws(spec: SweepSpec) -> list[dict[str, Any]]:
-    """Replicate r's posterior parameters (none without an ensemble)."""
+    """Replicate r's posterior parameters (none without an ensemble; not the lever parameters of
+    another scenario's history, :func:`popsim.experiments.ensemble.scenario_bound`)."""
     if spec.posterior is None:
         return [{}] * spec.replicates
-    return spec.posterior.draws(spec.replicates, spec.seed)
+    own = scenario_bound(spec.posterior, spec.base)
+    return [{k: v for k, v in d.items() if k not in own}
+            for d in spec.posterior.draws(spec.replicates, spec.seed)]
 
 
 class Tasks(Sequence):

@@ -214,6 +214,15 @@ class Enforcement(Section):
                        source="assumed; licences revoked under the 2003 provisions")
     prosecute: Num = P(0.1, "probability", "Chance a case is prosecuted", 0, 1,
                        source="assumed; illegal medical practice prosecuted after 2006")
+    programme_intensity: float = P(1.0, "x", "Intensity of the whole programme against sex "
+                                   "selection relative to its scheduled values: multiplies "
+                                   "inspections, follow-up capacity, tip rewards, the blacklist, "
+                                   "prosecution and cross-region chances (capped at 1), "
+                                   "registration coverage and propaganda reach in every year "
+                                   "(1: as scheduled, the county reports' intensity; a national "
+                                   "history's average county ran the programme weaker)", 0, 5,
+                                   schedule=False, source="1 for a county; a national history "
+                                   "calibrates it (src/popsim/calibrations/china.toml)")
     publicity: float = P(1.0, "x", "How widely the office publicises its cases: multiplier of "
                          "the county-wide news weights of market.risk_per_case_county and "
                          "risk_per_case_outside (0: cases are known only by word of mouth in "

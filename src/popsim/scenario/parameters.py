@@ -37,7 +37,7 @@ __all__ = ["Scenario", "SECTIONS", "iter_params", "param_spec", "parse_param"]
 
 #: The source line of the behaviour coefficients set to the shipped calibration's central values.
 CHINA_POSTERIOR = ("posterior median of the shipped china calibration (popsim/calibrations/"
-                   "china_posterior.nc); it is not a fit: distance 2.99 > 1, see its README")
+                   "china_posterior.nc); it is not a fit: distance 2.77 > 1, see its README")
 
 class RunSettings(Section):
     kind: ClassVar[str] = "run"
@@ -122,8 +122,10 @@ class Fertility(Section):
                               "(China 2000 sibship table)")
     rural_extra_children: float = P(0.3, "children", "Extra desired children of rural households",
                                     0, 3, schedule=False, source="assumed")
-    union_age: float = P(23.0, "years", "Mean age at which a woman starts childbearing (union)",
-                         15, 40, schedule=False, source="China mean age at first marriage ~23")
+    union_age: Num = P(23.0, "years", "Mean age at which a woman starts childbearing (union), "
+                       "of the women entering at 15 in the year (a schedule by entry year: "
+                       "postponement of marriage)", 15, 40,
+                       source="China mean age at first marriage ~23 (22-23 in the 1980s-2000s)")
     fecundability: float = P(0.2, "per month", "Monthly conception probability of a woman "
                              "aged 20-29 trying to conceive", 0.01, 1, schedule=False,
                              source="Bongaarts & Potter 1983: 0.15-0.25")
@@ -179,8 +181,8 @@ class SonPreference(Section):
     threshold: float = P(0.5, "index 0-1", "Son preference above which a household 'needs a "
                          "son'", 0, 1, schedule=False, source="assumed (the midpoint of the "
                          "index); cohort_mean is calibrated to 'must have a son' shares")
-    secular_decline: Num = P(0.005, "per year", "Relative yearly decline of every woman's son "
-                             "preference (modernisation)", 0, 0.5, source="assumed")
+    secular_decline: Num = P(0.0042, "per year", "Relative yearly decline of every woman's son "
+                             "preference (modernisation)", 0, 0.5, source=CHINA_POSTERIOR)
     peer_influence: float = P(0.02, "per year", "Yearly pull of son preference toward the "
                               "township mean", 0, 1, schedule=False, source="assumed")
     daughter_preference: float = P(0.75, "index 0-1", "Wish for a daughter of a household with "
@@ -194,11 +196,13 @@ class SonPreference(Section):
 
 class Technology(Section):
     title: ClassVar[str] = "Technology"
-    access_midpoint: float = P(1987.0, "year", "Year when half of women can reach prenatal sex "
+    access_midpoint: float = P(1988.0, "year", "Year when half of women can reach prenatal sex "
                                "determination", 1950, 2100, schedule=False,
-                               source="Kashyap & Villavicencio 2016")
-    access_rate: float = P(0.5, "per year", "Logistic growth rate of technology access", 0.01,
-                           5, schedule=False, source="Kashyap & Villavicencio 2016")
+                               source=CHINA_POSTERIOR + "; prior 1984-1995 around Kashyap & "
+                               "Villavicencio 2016 and China's county-level spread of B-mode "
+                               "ultrasound (Chen, Li & Meng 2013)")
+    access_rate: float = P(0.67, "per year", "Logistic growth rate of technology access", 0.01,
+                           5, schedule=False, source=CHINA_POSTERIOR + "; prior 0.2-1.0")
     rural_delay: float = P(3.0, "years", "Delay of rural access behind urban", 0, 30,
                            schedule=False, source="assumed")
     accuracy: float = P(0.95, "probability", "Accuracy of ultrasound sex determination at 16 "
@@ -225,11 +229,11 @@ class Behaviour(Section):
                                       "under one-child rules; Korea 1990 ~108")
     abort_intercept: float = P(-4.0, "logit", "Log-odds of aborting a fetus believed female at "
                                "zero motivation", -20, 20, schedule=False, source="calibrated")
-    abort_motivation: float = P(17.4, "logit per unit", "Effect of motivation on aborting", 0,
+    abort_motivation: float = P(15.6, "logit per unit", "Effect of motivation on aborting", 0,
                                 50, schedule=False, source=CHINA_POSTERIOR)
-    cost_weight: float = P(3.4, "logit per income-year", "Deterrence of a price equal to one "
+    cost_weight: float = P(1.81, "logit per income-year", "Deterrence of a price equal to one "
                            "year's income", 0, 100, schedule=False, source=CHINA_POSTERIOR)
-    risk_weight: float = P(4.6, "logit per unit risk", "Deterrence of perceived risk of being "
+    risk_weight: float = P(5.56, "logit per unit risk", "Deterrence of perceived risk of being "
                            "caught", 0, 100, schedule=False, source=CHINA_POSTERIOR)
     incentive_weight: float = P(6.0, "logit per income-year", "Pull of an incentive worth one "
                                 "year's income", 0, 100, schedule=False, source="calibrated")
@@ -261,17 +265,23 @@ class Behaviour(Section):
                                    0, 1, source="assumed; over-quota births are male-biased, so "
                                    "hiding them can put the reported SRB below the true one "
                                    "(2000 census: 116.9 reported, 119.9 adjusted)")
-    overquota_intercept: float = P(0.5, "logit", "Log-odds a year that a household wanting "
-                                   "another child has it over its local rule, at no fee", -20,
-                                   20, schedule=False, source="calibrated to P(another | one "
-                                   "boy) 0.35 (2000), 0.54 (1990) (Ebenstein 2010 Table 1)")
+    overquota_intercept: float = P(-2.0, "logit", "Log-odds a year that an urban household "
+                                   "wanting another child has it over its local rule, at no "
+                                   "fee", -20, 20, schedule=False,
+                                   source="calibrated to the 2000 census by residence: urban "
+                                   "women with one child rarely have another (city TFR 0.94, "
+                                   "town 1.14); P(another | one boy) 0.35, one girl 0.49 "
+                                   "(Ebenstein 2010 Table 1)")
     overquota_son: float = P(1.5, "logit", "Extra log-odds of an over-quota birth for a "
                              "household that needs a son", 0, 20, schedule=False,
                              source="calibrated to P(another | two girls) 0.46 (2000)")
-    overquota_rural: float = P(0.5, "logit", "Extra log-odds of an over-quota birth for a rural "
-                               "household (laxer local enforcement)", -10, 10, schedule=False,
-                               source="assumed; rural over-quota births more common (Gu et al. "
-                               "2007)")
+    overquota_rural: float = P(3.0, "logit", "Extra log-odds of an over-quota birth for a rural "
+                               "household: urban over-quota births also cost a state job, "
+                               "party membership and the work unit's bonus, rural ones the "
+                               "fee", -10, 10, schedule=False,
+                               source="calibrated with overquota_intercept (the rural log-odds, "
+                               "+1.0, are unchanged); rural over-quota births far more common "
+                               "(Gu et al. 2007)")
     girl_neglect: Num = P([[1980, 0.06], [2000, 0.04], [2010, 0.015], [2020, 0.005]],
                           "per birth", "Excess infant death risk of a girl (abandonment, "
                           "neglect) in a household of son preference 1 without a living son; "

@@ -250,6 +250,7 @@ class EnforcementValues:
     fine: float  # yuan
     blacklist: float  # probability
     prosecute: float  # probability
+    programme_intensity: float  # x
     publicity: float  # x
     cost_per_inspection: float  # yuan
     cost_per_investigation: float  # yuan
@@ -348,6 +349,37 @@ def _check_value_classes() -> None:
                                f"run `python -m popsim.scenario.year --write`")
 
 
+#: the programme's effort fields scaled by ``enforcement.programme_intensity``: section ->
+#: (fields, whether the value is a probability capped at 1)
+INTENSITY_FIELDS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "enforcement": (("inspections_per_month", "followup_capacity", "tip_reward"), False),
+    "enforcement_chances": (("blacklist", "prosecute", "cross_region_cooperation"), True),
+    "registration": (("coverage",), True),
+    "propaganda": (("reach",), True),
+}
+
+
+def _intensity(sections: dict) -> dict:
+    """Scale the programme's effort by ``enforcement.programme_intensity``.
+
+    A national history runs the reporting county's schedules of measures everywhere; the
+    programme's average intensity across a country's counties is lower and is calibrated, not
+    known (docs/model.md §7.3). Scaling here, where the year's values are made, keeps every
+    consumer (the office, registration, propaganda, the costs) consistent; the sanctions
+    themselves (the fine) and the law (the ban, approval) are not scaled.
+    """
+    k = sections["enforcement"].programme_intensity
+    if k == 1.0:
+        return sections
+    for key, (fields, capped) in INTENSITY_FIELDS.items():
+        sname = key.split("_")[0]
+        v = sections[sname]
+        scaled = {f: min(getattr(v, f) * k, 1.0) if capped else getattr(v, f) * k
+                  for f in fields}
+        sections[sname] = dataclasses.replace(v, **scaled)
+    return sections
+
+
 class YearParams:
     """All parameter values of ``scenario`` for every year in ``[first_year, last_year]``.
 
@@ -366,7 +398,7 @@ class YearParams:
                 section = getattr(scenario, sname)
                 values = {f: value_at(getattr(section, f), year) for f in cls.model_fields}
                 sections[sname] = _VALUE_CLASSES[sname](**values)
-            self._years.append(YearValues(year=year, **sections))
+            self._years.append(YearValues(year=year, **_intensity(sections)))
 
     def __getitem__(self, year: int) -> YearValues:
         i = year - self.first_year
