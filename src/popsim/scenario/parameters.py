@@ -156,8 +156,8 @@ class Fertility(Section):
                                  "floor or the ceiling, fixed per woman)", 0, 8,
                                  schedule=False, source="Kashyap & Villavicencio 2016 (ready); "
                                  "calibrated on a Korea-like context (third births selected "
-                                 "when two are desired); China's calibration does not identify "
-                                 "it (90% interval 0.33-2.42 of its prior 0-2.5)")
+                                 "when two are desired); an earlier China calibration did not "
+                                 "identify it (90% interval 0.33-2.42 of its prior 0-2.5)")
     union_age_sd: float = P(2.5, "years", "Spread (sd) of a woman's age at union around "
                             "fertility.union_age", 0, 10, fixed=True, source="assumed")
     union_age_max: float = P(40.0, "years", "Latest age at union (later draws are set to it)", 15,
