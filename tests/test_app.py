@@ -388,7 +388,9 @@ def test_lesson6_target_line_and_every_srb_line_inside_the_axes(lesson6):
     target = [s for s in reported.series if s.name == "target (110)"]
     assert len(target) == 1 and target[0].y == (110.0,) * 21
     low = min(y for s in reported.series if s.name == "B reported" for y in s.y)
-    assert low < 90 and reported.y_range[0] <= low  # the old fixed 90-160 axis cut it off
+    # under pressure the reported figure falls far below the natural ~105 (to ~90, which the
+    # old fixed 90-160 axis cut off): the axis follows it
+    assert low < 100 and reported.y_range[0] <= low
     option = charts.echarts_option(reported)
     assert (option["yAxis"]["min"], option["yAxis"]["max"]) == reported.y_range
     assert "target (110)" in [s["name"] for s in option["series"]]
@@ -498,6 +500,7 @@ def test_control_values_are_typed_as_a_teacher_would():
 
 def test_with_uncertainty_runs_posterior_members_in_step_and_draws_their_band():
     from popsim.app import uncertainty
+    from popsim.experiments.ensemble import scenario_bound
     from popsim.model.streams import replicate_seeds
 
     room = Classroom(households=SMALL, run=SHORT)
@@ -508,10 +511,14 @@ def test_with_uncertainty_runs_posterior_members_in_step_and_draws_their_band():
     # each member: the teacher's configuration, one posterior draw, its own replicate seed
     assert [m.seed for m in room._members] == replicate_seeds(room.seed, k)
     draws = uncertainty.posterior().draws(k, room.seed)
+    # the china history's programme intensity is not the lesson's (scenario_bound)
+    own = scenario_bound(uncertainty.posterior(), room._members[0].scenario)
+    assert own == ("enforcement.programme_intensity",)
     for member, draw in zip(room._members, draws):
         assert member.year == room._runs[0].year  # brought to the year the runs reached
         for path, value in draw.items():
-            assert member.scenario.get(path) == pytest.approx(value)
+            want = room._runs[0].scenario.get(path) if path in own else value
+            assert member.scenario.get(path) == pytest.approx(want)
     for _ in range(4):
         room.step_year()
     snap = room.snapshot
