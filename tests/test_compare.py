@@ -425,6 +425,26 @@ def test_ensemble_refuses_a_posterior_of_levers_and_bad_draws(tmp_path, capsys):
     assert "Traceback" not in err and not (tmp_path / "x").exists()
 
 
+def test_a_calibrated_historys_lever_is_left_out_not_refused(tmp_path):
+    """A posterior calibrated on the china history draws its national programme intensity: a
+    county comparison takes the household coefficients and leaves the intensity out (said in
+    the attrs); a comparison of china scenarios would vary a measure and is refused."""
+    from popsim.experiments.compare import plan_comparison
+
+    ds = posterior_dataset(["behaviour.risk_weight", "enforcement.programme_intensity"],
+                           [[4.0, 0.2], [6.0, 0.4]], [0.5, 0.5],
+                           attrs={"method": "test", "scenario": "china"})
+    post = write_posterior(ds, tmp_path / "china_like.nc")
+    plan = plan_comparison(["comprehensive"], 2, baseline="baseline", overrides=TINY,
+                           ensemble=post)
+    for runs in plan.runs:
+        assert {s.get("enforcement.programme_intensity") for s in runs} == {1.0}
+        assert {s.get("behaviour.risk_weight") for s in runs} <= {4.0, 6.0}
+    with pytest.raises(InputError, match="programme_intensity"):
+        plan_comparison(["china"], 2, overrides={"run.households": 2000, "run.end_year": 1981,
+                                                  "run.burn_in_years": 2}, ensemble=post)
+
+
 def test_cli_ensemble_with_draws_and_no_progress(tmp_path, capsys):
     post = _posterior(tmp_path / "posterior.nc")
     out = tmp_path / "cmp"

@@ -357,8 +357,8 @@ def plan_comparison(scenarios: Sequence[str | Path | Scenario],
         raise UsageError(f"draws = {draws} but replicates = {replicates}: replicate r of every "
                          f"scenario uses seed r and posterior draw r, so give one of them (or "
                          f"equal values)")
-    posterior = _posterior(ensemble)
     loaded, origin = _load(scenarios, baseline, overrides)
+    posterior = _posterior(ensemble, loaded)
     base, r = loaded[0], loaded[0].run
     root = r.seed if seed is None else check_seed(seed, "seed")
     kind = executor_name(workers, scheduler)
@@ -382,16 +382,21 @@ def plan_comparison(scenarios: Sequence[str | Path | Scenario],
                 parse_overrides(overrides), runs, posterior)
 
 
-def _posterior(ensemble: Any) -> Any:
-    """The posterior of ``--ensemble`` (read and checked), refused when it draws a lever: an
-    ensemble varies what is not known about the county, never the measures compared."""
+def _posterior(ensemble: Any, loaded: list[Scenario]) -> Any:
+    """The posterior of ``--ensemble`` (read and checked), refused when it would vary a lever of
+    a compared scenario: an ensemble varies what is not known about the county, never the
+    measures compared. A lever of another scenario's calibrated history (a national programme's
+    intensity) is not applied to these scenarios
+    (:func:`popsim.experiments.ensemble.scenario_bound`) and is no reason to refuse."""
     if ensemble is None:
         return None
-    from .ensemble import Posterior, read_posterior
+    from .ensemble import Posterior, read_posterior, scenario_bound
 
     posterior = ensemble if isinstance(ensemble, Posterior) else read_posterior(ensemble)
     context = set(context_paths())
-    levers = [p for p in posterior.parameters if p not in context or p.startswith("run.")]
+    dropped = set.intersection(*(set(scenario_bound(posterior, s)) for s in loaded))
+    levers = [p for p in posterior.parameters
+              if (p not in context or p.startswith("run.")) and p not in dropped]
     if levers:
         where = f" ({posterior.path})" if posterior.path else ""
         raise UsageError(f"the posterior{where} draws {', '.join(levers)}: a lever or run "
@@ -498,15 +503,18 @@ def run_plan(plan: Plan, *, workers: int | None = None, scheduler: str | None = 
         ds.attrs["uncertainty"] = ("seed noise only: every replicate uses the scenario's own "
                                    "parameter values")
     else:
-        from .ensemble import draw_coords, ensemble_attrs
+        from .ensemble import draw_coords, ensemble_attrs, scenario_bound
 
         ds = ds.assign_coords(draw_coords(post, R, root))
         ds.attrs.update(ensemble_attrs(post, R, root))
+        bound = scenario_bound(post, plan.scenarios[0])
+        unused = (f"; {', '.join(bound)}: a lever of the calibrated "
+                  f"'{post.attrs.get('scenario', '')}' history, not applied here" if bound else "")
         ds.attrs.update(
             ensemble=ds.attrs["ensemble"] or post.describe(),
             uncertainty=f"seed noise and parameter uncertainty: replicate r of every scenario "
                         f"uses seed r and posterior draw r ({R} draws from "
-                        f"{post.describe()}; paired in both)")
+                        f"{post.describe()}{unused}; paired in both)")
     return add_metrics(ds)
 
 

@@ -346,8 +346,10 @@ def scenario_bound(posterior: Posterior, scenario: Scenario) -> tuple[str, ...]:
     ``kind = "lever"`` section, e.g. ``enforcement.programme_intensity``) belong to the history
     of the scenario that was calibrated (the posterior's ``scenario`` attr), not to another
     scenario's package of measures; behaviour and context parameters apply to every scenario.
+    A posterior that names no scenario binds nothing (every parameter applies).
     """
-    if scenario.name in {s.strip() for s in str(posterior.attrs.get("scenario", "")).split(",")}:
+    names = {s.strip() for s in str(posterior.attrs.get("scenario", "")).split(",")} - {""}
+    if not names or scenario.name in names:
         return ()
     return tuple(p for p in posterior.parameters
                  if SECTIONS[p.split(".")[0]].kind == "lever")
