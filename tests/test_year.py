@@ -135,8 +135,7 @@ def test_programme_intensity_scales_the_programme_and_nothing_else():
                             1980, 2013)
         for year in (1990, 2006, 2012):
             a, b = full[year], scaled[year]
-            for key, (fields, capped) in year_module.INTENSITY_FIELDS.items():
-                section = key.split("_")[0]
+            for section, fields, capped in year_module.INTENSITY_FIELDS:
                 for f in fields:
                     want = getattr(getattr(a, section), f) * k
                     got = getattr(getattr(b, section), f)

@@ -50,9 +50,9 @@ from ..scenario.parameters import SECTIONS, Scenario, iter_params, param_spec
 from .runs import run_all, stack
 
 __all__ = ["POSTERIOR_FORMAT", "Posterior", "PosteriorError", "posterior_dataset",
-           "write_posterior", "read_posterior", "ensemble_scenarios", "check_draws",
-           "ensemble_attrs", "draw_coords", "scenario_bound", "shipped_posteriors", "run_replicates", "spec_ensemble", "WEIGHT_TOLERANCE",
-           "MAX_DRAWS", "DEFAULT_DRAWS"]
+           "write_posterior", "read_posterior", "ensemble_scenarios", "scenario_bound",
+           "check_draws", "ensemble_attrs", "draw_coords", "shipped_posteriors",
+           "run_replicates", "spec_ensemble", "WEIGHT_TOLERANCE", "MAX_DRAWS", "DEFAULT_DRAWS"]
 
 #: the ``popsim_format`` attribute of every posterior file
 POSTERIOR_FORMAT = "popsim-posterior-1"

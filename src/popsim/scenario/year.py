@@ -9,7 +9,9 @@ Every field follows its schedule in every simulated year, the burn-in years (bef
 ``run.start_year``) included: the burn-in only means "not recorded". A programme that builds up
 is a lever schedule (the 1989 and 1994 bans, the 2003 provisions, the Care for Girls pilots and
 the national campaign of 2006 in the ``county`` scenario's history), and a run can start its
-record in any year of that history. A lever's ``off`` value is what "the measure is not applied"
+record in any year of that history. The programme's effort is then multiplied by
+``enforcement.programme_intensity`` (:data:`INTENSITY_FIELDS`; 1 leaves every value as
+scheduled). A lever's ``off`` value is what "the measure is not applied"
 means (:func:`popsim.experiments.compare.levers_off`, the app's shadow run); it is no longer
 imposed on the burn-in.
 
@@ -349,30 +351,29 @@ def _check_value_classes() -> None:
                                f"run `python -m popsim.scenario.year --write`")
 
 
-#: the programme's effort fields scaled by ``enforcement.programme_intensity``: section ->
-#: (fields, whether the value is a probability capped at 1)
-INTENSITY_FIELDS: dict[str, tuple[tuple[str, ...], bool]] = {
-    "enforcement": (("inspections_per_month", "followup_capacity", "tip_reward"), False),
-    "enforcement_chances": (("blacklist", "prosecute", "cross_region_cooperation"), True),
-    "registration": (("coverage",), True),
-    "propaganda": (("reach",), True),
-}
+#: The programme's effort scaled by ``enforcement.programme_intensity``: (section, fields,
+#: whether they are chances, capped at 1).
+INTENSITY_FIELDS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
+    ("enforcement", ("inspections_per_month", "followup_capacity", "tip_reward"), False),
+    ("enforcement", ("blacklist", "prosecute", "cross_region_cooperation"), True),
+    ("registration", ("coverage",), True),
+    ("propaganda", ("reach",), True),
+)
 
 
 def _intensity(sections: dict) -> dict:
-    """Scale the programme's effort by ``enforcement.programme_intensity``.
+    """Scale the programme's effort by ``enforcement.programme_intensity`` (in place).
 
     A national history runs the reporting county's schedules of measures everywhere; the
     programme's average intensity across a country's counties is lower and is calibrated, not
-    known (docs/model.md §7.3). Scaling here, where the year's values are made, keeps every
+    known (docs/model.md §7.5). Scaling here, where the year's values are made, keeps every
     consumer (the office, registration, propaganda, the costs) consistent; the sanctions
     themselves (the fine) and the law (the ban, approval) are not scaled.
     """
     k = sections["enforcement"].programme_intensity
     if k == 1.0:
         return sections
-    for key, (fields, capped) in INTENSITY_FIELDS.items():
-        sname = key.split("_")[0]
+    for sname, fields, capped in INTENSITY_FIELDS:
         v = sections[sname]
         scaled = {f: min(getattr(v, f) * k, 1.0) if capped else getattr(v, f) * k
                   for f in fields}
