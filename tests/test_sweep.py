@@ -325,6 +325,30 @@ def _posterior(folder, values):
     return write_posterior(ds, folder / "post.nc")
 
 
+def test_a_historys_calibrated_lever_holds_for_the_run_and_only_in_its_history(tmp_path):
+    """A posterior calibrated on `china` draws its programme intensity (a lever without a
+    schedule): a sweep on `china` takes each draw for the whole run, a sweep on `county` leaves
+    it out; the swept lever still acts from run.start_year."""
+    from popsim.experiments.ensemble import posterior_dataset, write_posterior
+    from popsim.experiments.sweep_design import build_tasks, check_points
+    from popsim.experiments.sweep_spec import parse_spec
+
+    ds = posterior_dataset(["behaviour.risk_weight", "enforcement.programme_intensity"],
+                           [[4.0, 0.2], [6.0, 0.4], [5.0, 0.6]], [0.3, 0.3, 0.4],
+                           attrs={"method": "test fixture", "scenario": "china"})
+    write_posterior(ds, tmp_path / "post.nc")
+    for scenario, want in (("china", {0.2, 0.4, 0.6}), ("county", {1.0})):
+        spec = parse_spec(ENSEMBLE_SPEC.replace('scenario = "county"',
+                                                f'scenario = "{scenario}"'),
+                          folder=tmp_path)
+        check_points(spec)
+        tasks = build_tasks(spec)
+        got = {s.get("enforcement.programme_intensity") for s, _, _ in tasks}
+        assert got <= want and (len(got) > 1 or want == {1.0}), (scenario, got)
+        swept = {str(s.get("enforcement.inspections_per_month")) for s, _, _ in tasks}
+        assert len(swept) == 2  # the design's two values, each a schedule switching in 2000
+
+
 def test_an_ensemble_sweep_records_and_uses_each_replicates_draw(tmp_path, capsys):
     from popsim.experiments.ensemble import read_posterior
     from popsim.experiments.sweep_design import select_outputs

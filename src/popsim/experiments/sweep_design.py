@@ -179,8 +179,11 @@ class Tasks(Sequence):
             raise IndexError(k)
         rest, r = divmod(k, len(self.seeds))
         package, point = divmod(rest, len(self.points))
-        # a posterior parameter is never swept nor set by a package (refused in the spec)
-        return apply_point(self._bases[package], {**self.points[point], **self.draws[r]}), \
+        # a posterior parameter is never swept nor set by a package (refused in the spec); a
+        # draw holds for the whole run, as calibrated (a history's lever too, e.g. china's
+        # programme intensity), while the design point's levers act from run.start_year
+        base, draw = self._bases[package], self.draws[r]
+        return apply_point(load_scenario(base, draw) if draw else base, self.points[point]), \
             self.seeds[r], _outputs(self.spec)
 
 
