@@ -18,6 +18,10 @@ netCDF layout of a posterior file (:data:`POSTERIOR_FORMAT`):
 - attrs ``popsim_format``, ``method``, ``spec`` (TOML text), ``scenario``, ``seed``, software
   versions and a short ``title``.
 
+A posterior's lever parameters (a calibrated history's ``enforcement.programme_intensity``)
+belong to the scenario it was calibrated on and are left out elsewhere (:func:`scenario_bound`);
+its behaviour and context parameters apply to every scenario.
+
 It lives in :mod:`popsim.experiments` (not in the calibration package) because ``compare``,
 ``sweep`` and ``run`` read it; the calibration writes it with :func:`posterior_dataset` and
 :func:`write_posterior`.
