@@ -214,9 +214,15 @@ def test_app_in_a_real_browser(server):
             assert _year(page, "you") == "2001"  # nothing was rebuilt
             assert headline.is_visible()
             # a share has a slider over its bounds: a click half-way sets about 50%
+            before = _field(page, "popsim-registration-coverage").input_value()
             page.locator(".popsim-slider-registration-coverage .v-slider").click()
             page.wait_for_selector(".popsim-status:has-text('Chance a pregnancy is registered: ')"
                                    ":has-text('from 2002')")
+            # the status and the field are two updates: on a busy machine the field can lag
+            page.wait_for_function(
+                "([css, old]) => { const el = document.querySelector(css); "
+                "return el !== null && el.value !== old; }",
+                arg=[".popsim-registration-coverage input", before], timeout=TIMEOUT * 1000)
             coverage = float(_field(page, "popsim-registration-coverage").input_value())
             assert 0.4 <= coverage <= 0.6, coverage
             assert proc.poll() is None
