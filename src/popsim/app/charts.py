@@ -93,23 +93,21 @@ def echarts_option(panel: Panel, width: int = 300) -> dict[str, Any]:
             "lineStyle": {"color": CHANGE_COLOUR, "type": "solid", "width": 1},
             "label": {"formatter": "{b}", "fontSize": 10, "position": "insideEndTop"},
             "data": [{"xAxis": str(x), "name": label} for x, label in panel.marks]}
+    shown = [b for b in panel.bands if b.legend]
     legend = [s.name for s in panel.series] + [f"{r.label} ({r.value:g})"
                                                for r in panel.references]
-    shown = [b for b in panel.bands if b.legend]
-    legend += [b.name for b in shown]
+    # a band's entry is a shaded square, stronger than the band itself
+    entries = legend + [{"name": b.name, "icon": "rect",
+                         "itemStyle": {"color": b.colour, "opacity": min(3 * b.opacity, 1)}}
+                        for b in shown]
     option: dict[str, Any] = {
         "animation": False,
         "title": {"text": panel.title, "left": "center", "textStyle": {"fontSize": 13}},
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 22, "textStyle": {"fontSize": 10}, "itemWidth": 16,
-                   "itemHeight": 8, "itemGap": 10,
-                   # a band's entry is a shaded square, stronger than the band itself
-                   "data": legend[:len(legend) - len(shown)] + [
-                       {"name": b.name, "icon": "rect",
-                        "itemStyle": {"color": b.colour, "opacity": min(3 * b.opacity, 1)}}
-                       for b in shown]},
+                   "itemHeight": 8, "itemGap": 10, "data": entries},
         "grid": {"left": 58 if not panel.horizontal else 70, "right": 14,
-                 "top": 46 + 16 * _legend_rows(legend, width),
+                 "top": 46 + 16 * _legend_rows(legend + [b.name for b in shown], width),
                  "bottom": 44 if panel.horizontal else 28},
         "xAxis": values if panel.horizontal else categories,
         "yAxis": categories if panel.horizontal else values,

@@ -348,7 +348,7 @@ class Classroom:
                               for r, c in zip(self._runs, configs)]
                 # the members follow the teacher's run: the same change from the same January
                 self._members = [m.continued(m.config, s) for m, s in
-                                 zip(self._members, self._member_scenarios(configs[0]))]
+                                 zip(self._members, self._member_scenarios())]
             self._before, self._changed = you, year
             return self._publish(f"{shown} from {year}; the years before are unchanged."
                                  if not restart else f"{shown}: restarted from {year}.")
@@ -497,9 +497,10 @@ class Classroom:
         self._members = self._new_members()
         self.epoch += 1
 
-    def _member_scenarios(self, config: Config) -> list[Scenario]:
-        main = build_scenario(self._base(), config, self.households, self._run)
-        return uncertainty.member_scenarios(main, self.seed)
+    def _member_scenarios(self) -> list[Scenario]:
+        """The members' scenarios: the main run's (``self._runs[0]``, configuration 0) with
+        the posterior's draws."""
+        return uncertainty.member_scenarios(self._runs[0].scenario, self.seed)
 
     def _new_members(self, until: int | None = None) -> list[LiveRun]:
         """The members of the main configuration from the first year (none when the switch is
@@ -511,7 +512,7 @@ class Classroom:
         return [LiveRun(Config(f"{main.label} (member {i + 1})", "member", main.overrides,
                                main.switches), scenario, seeds[i], until=until,
                         starts=self._member_starts, budget=0)
-                for i, scenario in enumerate(self._member_scenarios(main))]
+                for i, scenario in enumerate(self._member_scenarios())]
 
     def _rebuild(self, message: str) -> Snapshot:
         self._before = self._changed = None

@@ -13,9 +13,11 @@ county-sized run and the uncertainty of the calibrated coefficients.
 The band (:func:`band`) is, in each completed year, the range of the members' 3-year rolling SRB:
 min to max for fewer than :data:`QUANTILE_MEMBERS` members (5% and 95% quantiles of so few runs
 would be the min and max anyway), the 5-95% quantiles for more; the legend says which. The main
-run keeps the schema's default coefficients: three of them are the posterior's medians, the
-others its draws spread around (the china calibration is approximate: its README says it is not
-a fit), so the main line need not lie inside the band.
+run keeps the schema's default coefficients, the posterior's medians, while the members take
+its draws (the china calibration is approximate: its README says it is not a fit), so the main
+line need not lie inside the band. The posterior's lever parameter (china's programme
+intensity) is not the lesson's and is left out
+(:func:`popsim.experiments.ensemble.scenario_bound`).
 
 Cost: each member is a full run of the county at the classroom's households, with its own
 burn-in (its coefficients differ, so it cannot share the main run's). The switch is refused
