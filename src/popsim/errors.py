@@ -12,7 +12,7 @@ import numbers
 from collections.abc import Iterable
 
 __all__ = ["PopsimError", "InputError", "ScenarioError", "SpecError", "StoreError", "UsageError",
-           "did_you_mean", "shown", "EXIT_USAGE"]
+           "did_you_mean", "shown", "check_keys", "EXIT_USAGE"]
 
 #: exit code of the ``popsim`` command for usage and input errors
 EXIT_USAGE = 2
@@ -53,6 +53,15 @@ def did_you_mean(word: object, candidates: Iterable[str], cutoff: float = 0.6) -
         return ""
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def check_keys(table: dict, allowed: tuple[str, ...], where: str) -> None:
+    """Refuse a key of a spec's table (a sweep's, a calibration's) that is not ``allowed``,
+    with the closest allowed key and the list of them (:class:`SpecError`)."""
+    for key in table:
+        if key not in allowed:
+            raise SpecError(f"{where}: unknown key {shown(key)}{did_you_mean(key, allowed)}; "
+                            f"allowed: {', '.join(allowed)}")
 
 
 #: longest word :func:`did_you_mean` compares (no key or choice of popsim is near this long)

@@ -44,10 +44,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import ScenarioError, SpecError, did_you_mean, shown
+from ..errors import ScenarioError, SpecError, check_keys, did_you_mean, shown
 from ..scenario.loader import check_value, load_scenario, parse_toml, read_text, valid_paths
 from ..scenario.parameters import SECTIONS, Scenario, param_spec
-from ..experiments.sweep_spec import check_keys
 from ..scenario.schema import Schedule
 from ..validation.targets import Target, TargetSet, load_targets
 from ..workload import Workload, estimate, run_months

@@ -75,7 +75,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ScenarioError, SpecError, did_you_mean, shown
+from ..errors import ScenarioError, SpecError, check_keys, did_you_mean, shown
 from ..scenario.loader import (check_value, load_scenario, parse_toml, read_text, scenario_hash,
                               valid_paths)
 from ..scenario.parameters import SECTIONS, Scenario, param_spec
@@ -84,7 +84,7 @@ from .ensemble import Posterior, spec_ensemble
 
 __all__ = ["SpecError", "SweepSpec", "Parameter", "Package", "load_spec", "parse_spec",
            "available_sweeps", "RUN_DIM", "PACKAGE_DIM", "DESIGNS", "MAX_RUNS", "variable_names",
-           "design_rows", "check_keys"]
+           "design_rows"]
 
 RUN_DIM = "run"
 PACKAGE_DIM = "package"
@@ -106,14 +106,6 @@ _NOT_SWEEPABLE = {"run.start_year": "it changes the 'year' dimension",
                   "run.end_year": "it changes the 'year' dimension",
                   "population.townships": "it changes the 'township' dimension",
                   "run.seed": "seeds come from the spec's 'seed' and 'replicates'"}
-
-
-def check_keys(table: dict, allowed: tuple[str, ...], where: str) -> None:
-    """Refuse a key of a spec's table that is not ``allowed``, suggesting the closest one."""
-    for key in table:
-        if key not in allowed:
-            raise SpecError(f"{where}: unknown key {shown(key)}{did_you_mean(key, allowed)}; "
-                            f"allowed: {', '.join(allowed)}")
 
 
 def _flatten(table: Any, where: str) -> dict[str, Any]:
