@@ -216,6 +216,36 @@ def test_search_respects_capacity_reach_and_hiding():
     assert missed == pytest.approx(p.market.hiding_reach_loss * 0.6, abs=0.015)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_compiled_search_gives_the_bits_of_the_numpy_search(monkeypatch, seed):
+    """The numba twin of ``Market.search`` (``POPSIM_KERNELS``): the same providers, places,
+    unmet demand and seekers, with full providers, hiding, travellers and ties in the order."""
+    results = []
+    for mode in ("numba", "numpy"):
+        monkeypatch.setenv("POPSIM_KERNELS", mode)
+        m, p = market(seed)
+        draw = np.random.default_rng(seed)  # the same inputs on both paths
+        c = m.col
+        m.start_month()
+        for _ in range(3):  # several searches a month fill the providers
+            c["offering"][:] = draw.random(m.n) < 0.6
+            c["hiding"][:] = draw.random(m.n) * 0.8
+            m._reach_loss = draw.random()
+            n = int(draw.integers(0, 300))
+            township = draw.integers(0, m.townships, n).astype(np.int16)
+            order = draw.random(n)
+            order[: n // 4] = 0.5  # ties keep the seekers' order
+            prov, out = m.search(township, draw.random(n) < 0.2, draw.random(n) < 0.5, order,
+                                 draw.random(n), float(draw.integers(0, 4)))
+            results.append((mode, prov, out, c["served"].copy(), m.unmet.copy(),
+                            m.local_seekers.copy(), m.outside_seekers))
+    assert len(results) == 6
+    for fast, reference in zip(results[:3], results[3:]):
+        for a, b in zip(fast[1:], reference[1:]):
+            assert np.asarray(a).dtype == np.asarray(b).dtype
+            assert np.array_equal(a, b)
+
+
 def test_sanctions_fine_and_close():
     m, p = market(**{"enforcement.blacklist": 1.0})
     rows = np.array([0, 5, 7])

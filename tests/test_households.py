@@ -10,12 +10,15 @@ import popsim
 from popsim.model import fertility_policy as fp
 from popsim.model.children import MAX_CHILDREN, bit
 from popsim.model.coords import AGE_GROUPS, REGIMES
-from popsim.model.households import (BYTES_PER_HOUSEHOLD, DONE, HELD, INACTIVE, PREGNANT,
-                                     TRYING, WAITING, Households)
+from popsim.model.households import (BYTES_PER_HOUSEHOLD, DONE, ENTRY_AGE, EXIT_AGE, HELD,
+                                     INACTIVE, LIFE_MONTHS, NO_EVENT, PREGNANT, TRYING, WAITING,
+                                     Households)
 from popsim.model.incentives import Eligibility
 from popsim.model.model import PopSimModel
 from popsim.model.streams import Streams
 from popsim.scenario import load_scenario
+from popsim.scenario.parameters import Fertility
+from popsim.scenario.schema import Section
 from popsim.scenario.year import YearParams
 
 T0 = 2000 * 12
@@ -44,11 +47,30 @@ def test_entry_draws_a_uniform_age_structure_and_bounded_wishes():
 
 
 def test_state_stays_within_64_bytes_per_household():
-    assert BYTES_PER_HOUSEHOLD == 60 <= 64
+    assert BYTES_PER_HOUSEHOLD == 52 <= 64
     hh, _ = population(n=1000)
     columns = [v for v in vars(hh).values() if isinstance(v, np.ndarray) and len(v) == hh.n]
     assert sum(a.nbytes for a in columns) == BYTES_PER_HOUSEHOLD * hh.n
     assert hh.child_born.shape == (hh.n, MAX_CHILDREN) and hh.child_born.dtype == np.int16
+
+
+def test_every_month_a_scenario_can_reach_fits_the_int16_month_columns():
+    # birth_month, next_event and child_born hold months (12 x year + month): from the birth
+    # of the oldest woman of the first year the schema allows to the latest wake-up after its
+    # last month, below the no-event month; a pregnant woman's next_event is minus a month
+    first, last = Section.schedule_years
+    hi = {f: Fertility.model_fields[f].json_schema_extra["hi"]
+          for f in ("postpartum_months", "postpartum_spread", "post_abortion_months",
+                    "union_age_max")}
+    longest_wait = max(LIFE_MONTHS, round(hi["postpartum_months"] * (1 + hi["postpartum_spread"])),
+                       round(hi["post_abortion_months"]), (hi["union_age_max"] - ENTRY_AGE) * 12)
+    assert longest_wait == LIFE_MONTHS  # the decision to try caps its wait there
+    assert np.iinfo(np.int16).min <= first * 12 - EXIT_AGE * 12
+    assert (last + 1) * 12 + longest_wait < NO_EVENT == np.iinfo(np.int16).max
+    assert np.iinfo(np.int16).min <= -(last + 1) * 12
+    hh, _ = population(n=100)
+    for name in ("birth_month", "next_event", "child_born"):
+        assert getattr(hh, name).dtype == np.int16, name
 
 
 def test_union_age_constants_come_from_the_schema():
@@ -142,6 +164,33 @@ def test_a_permitted_birth_waits_for_the_spacing_rule():
     assert np.median(free.next_event[idx] - T0) < 12
 
 
+def test_the_milestones_of_a_pregnancy_find_each_current_pregnancy():
+    hh, p = population()
+    idx = np.random.default_rng(0).permutation(3000)  # any order
+    hh.status[idx], hh.desired[idx] = TRYING, 3
+    conceived = hh.conceive(idx, T0, p)
+    assert conceived.size == idx.size and (hh.next_event[conceived] == -T0).all()
+    assert not np.isin(conceived, hh.due(T0 + 2)).any()  # no wake-up while pregnant
+    assert np.array_equal(hh.pregnant_since(T0 + 2, 2), conceived)  # in the order they came
+    assert hh.pregnant_since(T0 + 2, 1).size == hh.pregnant_since(T0 + 2, 3).size == 0
+    # aborted at month 2, half of them conceive again: each pregnancy is found by its own month
+    aborted = conceived[:500]
+    hh.abort(aborted, T0 + 2, p)
+    hh.status[aborted[:250]] = TRYING
+    again = hh.conceive(aborted[:250], T0 + 3, p)
+    assert np.array_equal(hh.pregnant_since(T0 + 9, 9), conceived[500:])
+    assert np.array_equal(hh.pregnant_since(T0 + 9, 6), again)
+    assert hh.pregnant_since(T0 + 9, 9).dtype == np.int64
+    # a month of many conceptions is kept packed (gaps of one byte, long ones aside): sorted
+    big, _ = population(n=300_000)
+    rng = np.random.default_rng(1)
+    idx = rng.permutation(np.concatenate([rng.choice(100_000, 60_000, replace=False),
+                                          200_000 + rng.choice(100_000, 20_000, replace=False)]))
+    big.status[idx], big.desired[idx] = TRYING, 3
+    conceived = big.conceive(idx, T0, p)
+    assert np.array_equal(big.pregnant_since(T0 + 4, 4), np.sort(conceived))
+
+
 def test_conception_birth_children_and_the_postpartum_wait():
     hh, p = population(**{"registration.coverage": 1.0, "registration.migrant_factor": 1.0})
     idx = np.arange(2000)
@@ -233,7 +282,7 @@ def test_cohort_size_leaves_slots_empty_and_empty_slots_count_nowhere():
     hh, p = population(**{"population.cohort_size": 0.6})
     empty = hh.status == INACTIVE
     assert empty.mean() == pytest.approx(0.4, abs=0.02)
-    assert (hh.next_event[empty] == np.iinfo(np.int32).max).all()
+    assert (hh.next_event[empty] == NO_EVENT).all()
     assert hh.women_by_age(T0).sum() == (~empty).sum()
     assert hh.census(T0, "one_and_half")["women_by_children"].sum() == (~empty).sum()
     # a month's entries fill each exiting slot with the chance cohort_size of that year

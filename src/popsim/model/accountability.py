@@ -54,10 +54,15 @@ class Accountability:
         """Which of this month's births (mothers ``idx``) are in the reported figures: a girl
         is concealed by her family with probability ``concealment``, a registered boy is left
         out by the office with this year's misreporting chance."""
-        concealed = ~male & (streams.uniform("concealment", t, idx) < b.concealment)
-        dropped = male & (streams.uniform("misreport", t, idx) < self.misreport)
-        shown = ~concealed & ~dropped
-        self._reported += [(male & shown).sum(), (~male & shown).sum()]
+        shown = np.ones(idx.size, dtype=bool)
+        # no draw is below a chance of 0: those are not drawn (the draws are counter-based, so
+        # leaving some out changes no other)
+        if b.concealment > 0:
+            shown &= ~(~male & (streams.uniform("concealment", t, idx) < b.concealment))
+        if self.misreport > 0:
+            shown &= ~(male & (streams.uniform("misreport", t, idx) < self.misreport))
+        boys = np.count_nonzero(male & shown)
+        self._reported += (boys, np.count_nonzero(shown) - boys)
         return shown
 
     def new_year(self, e: EnforcementValues) -> None:

@@ -1,5 +1,5 @@
-"""Each woman's children: sex, birth month and survival of the first :data:`MAX_CHILDREN`, and
-the year-end census counts read from them.
+"""Each woman's children: sex, birth month and survival of the first :data:`MAX_CHILDREN`, the
+facts of a month's births (:class:`Births`), and the year-end census counts read from them.
 
 A household stores its children in three arrays (:mod:`popsim.model.households` owns them):
 ``child_male`` and ``child_dead`` are ``uint8`` bitmasks (bit ``k``: her ``k``-th child, from 0,
@@ -21,11 +21,13 @@ few per 10,000 women. ``parity`` stays the number of children ever born; ``sons`
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from .coords import CHILD_GROUP_YEARS, CHILDREN, COMPOSITIONS, REGIMES, SEXES, children_index
 
-__all__ = ["MAX_CHILDREN", "CENSUS", "SIBSHIP_AGES", "GROUP_MONTHS", "bit", "census"]
+__all__ = ["MAX_CHILDREN", "CENSUS", "SIBSHIP_AGES", "GROUP_MONTHS", "Births", "bit", "census"]
 
 #: Children stored per woman (sex, birth month, alive).
 MAX_CHILDREN = 8
@@ -39,6 +41,30 @@ CENSUS = {"sibship_women": (len(COMPOSITIONS),), "sibship_another": (len(COMPOSI
           "sibship_next_male": (len(COMPOSITIONS),),
           "living_children": (len(CHILD_GROUP_YEARS), len(SEXES)),
           "women_by_children": (len(CHILDREN),), "women_by_regime": (len(REGIMES),)}
+
+
+@dataclass(frozen=True)
+class Births:
+    """The births of one month: the mothers (``idx``) and the facts before the birth that the
+    recorder, the office and the incentives need."""
+
+    idx: np.ndarray
+    male: np.ndarray
+    parity_before: np.ndarray
+    #: living sons and daughters before the birth
+    sons_before: np.ndarray
+    daughters_before: np.ndarray
+    #: provider row that sold the mother an illegal sex determination (-1 if none)
+    provider: np.ndarray
+    # the facts of the fertility policy (empty by default: a month without births)
+    rural: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    #: the household's local fertility rule (index into coords.REGIMES)
+    regime: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: the birth is above the local rule's limit; it is hidden from registration; the
+    #: maintenance fee collected on it (yuan, 0 if none)
+    overquota: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    hidden: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    fee: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def bit(mask: np.ndarray, k) -> np.ndarray:

@@ -64,9 +64,11 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
+from numba import njit
 
 from ..errors import ScenarioError
 from ..scenario.year import EnforcementValues, YearValues
+from . import kernels
 from .streams import Streams
 
 __all__ = ["Clinic", "Market", "KINDS", "MOBILE", "COUNTY_WIDE", "OUTSIDE", "penalty",
@@ -258,6 +260,11 @@ class Market:
         for row in range(self.n, self.n + k):
             Clinic(self.model, self, row)
         self.n += k
+        c, tw = self.col, self.col["township"]
+        # a row's kind and township never change: the groups the monthly passes use
+        self._rows = {"local": tw >= 0, "local_tw": tw[tw >= 0], "county_wide": tw == COUNTY_WIDE,
+                      "outside": tw == OUTSIDE, "mobile": c["kind"] == MOBILE,
+                      "underground": ~c["registered_unit"] & (tw != OUTSIDE)}
 
     # ---------------------------------------------------------------------------------------
 
@@ -274,9 +281,10 @@ class Market:
         (the lowest prices when none offers): what a household expects to pay."""
         c = self.col
         off = c["offering"]
-        if not off.any():
+        k = np.count_nonzero(off)  # (a mean is the sum over the count: the same bits)
+        if not k:
             return float(c["price_sd"].min()), float(c["price_late"].min())
-        return float(c["price_sd"][off].mean()), float(c["price_late"][off].mean())
+        return float(c["price_sd"][off].sum() / k), float(c["price_late"][off].sum() / k)
 
     def in_county(self) -> int:
         """Providers open in the county (every kind but out-of-county; underground included)."""
@@ -296,12 +304,13 @@ class Market:
             return np.zeros_like(risk)
         return m.hiding_max * risk / (risk + m.hiding_half_risk)
 
-    def _gain(self, p: YearValues, clients, risk, ethics, noise) -> np.ndarray:
+    def _gain(self, p: YearValues, clients, risk, ethics, noise, hiding=None) -> np.ndarray:
         """Expected monthly gain of offering illegal services (yuan), the rule in the module
-        docstring, at the prices ``risk`` implies; ``clients`` may be the expected clients of
-        existing or would-be providers (a broker's fee is not the provider's revenue)."""
+        docstring, at the prices ``risk`` implies (and its ``hiding``, computed unless given);
+        ``clients`` may be the expected clients of existing or would-be providers (a broker's
+        fee is not the provider's revenue)."""
         m, e = p.market, p.enforcement
-        exposure = risk * (1 - self._hiding(p, risk))
+        exposure = risk * (1 - (self._hiding(p, risk) if hiding is None else hiding))
         loss = penalty(e, m) if e.ban else 0.0
         if p.registration.approval_required:  # the late termination is illegal too
             late_price, acts = m.late_abortion_price, 1 + m.late_share * m.late_risk_ratio
@@ -322,19 +331,17 @@ class Market:
         """
         c, m, e = self.col, p.market, p.enforcement
         risk = c["risk"]
-        c["hiding"] = self._hiding(p, risk)
+        c["hiding"] = hiding = self._hiding(p, risk)
         self._reach_loss = m.hiding_reach_loss  # for this month's matching
-        premium = m.risk_pass_through * risk * (1 - c["hiding"]) * (penalty(e, m) if e.ban
-                                                                    else 0.0)
-        c["price_sd"] = m.sd_price + premium + (c["kind"] == MOBILE) * m.broker_fee
+        premium = m.risk_pass_through * risk * (1 - hiding) * (penalty(e, m) if e.ban else 0.0)
+        c["price_sd"] = m.sd_price + premium + self._rows["mobile"] * m.broker_fee
         c["price_late"] = m.late_abortion_price + m.late_risk_ratio * premium
         # + 1 yuan: the noise keeps a spread when moral costs are zero
         noise = self._decision_rng.normal(
             0.0, m.decision_noise * m.ethics_mean * self.list_revenue(p) + 1.0, self.n)
-        gain = self._gain(p, c["demand"], risk, c["ethics"], noise)
-        c["offering"] = c["open"] & c["has_us"] & (gain > 0)
-        quit_ = ~c["registered_unit"] & (c["township"] != OUTSIDE) & c["open"] & ~c["offering"]
-        c["open"][quit_] = False
+        gain = self._gain(p, c["demand"], risk, c["ethics"], noise, hiding)
+        c["offering"] = offering = c["open"] & c["has_us"] & (gain > 0)
+        c["open"][self._rows["underground"] & ~offering] = False
 
     def search(self, township: np.ndarray, migrant: np.ndarray, travel: np.ndarray,
                u_order: np.ndarray, u_pick: np.ndarray,
@@ -347,9 +354,17 @@ class Market:
         (``travel``) they look out of county, as migrants always do. Seekers are served in the
         order of ``u_order``; ``u_pick`` picks uniformly among the providers in reach (its
         remainder decides whether a hidden provider is found). Returns each seeker's provider
-        row (-1 if none) and whether it is out of county.
+        row (-1 if none) and whether it is out of county. Compiled (:func:`_search_pass`)
+        unless ``POPSIM_KERNELS=numpy``.
         """
         c = self.col
+        if kernels.use_kernels():
+            provider, out, migrants = _search_pass(
+                township, migrant, travel, u_order, u_pick, float(capacity), c["offering"],
+                c["served"], c["township"], c["hiding"], float(self._reach_loss),
+                self.townships, self.local_seekers, self.unmet)
+            self.outside_seekers += migrants
+            return provider, out
         cap = capacity
         n = township.size
         provider = np.full(n, -1, dtype=np.int64)
@@ -417,19 +432,15 @@ class Market:
         count)."""
         c, m = self.col, p.market
         towns = self.townships
-        off = c["offering"]
-        tw = c["township"]
-        n_off_town = np.bincount(tw[off & (tw >= 0)], minlength=towns)
-        n_off_county = int((off & (tw == COUNTY_WIDE)).sum())
-        n_off_out = int((off & (tw == OUTSIDE)).sum())
+        off, rows = c["offering"], self._rows
+        local, cw, out, tw = rows["local"], rows["county_wide"], rows["outside"], rows["local_tw"]
+        off_local = off[local]
+        n_off_town = np.bincount(tw[off_local], minlength=towns)
+        n_off_county = np.count_nonzero(off & cw)
         share = np.zeros(self.n)
-        local = tw >= 0
-        share[local] = self.local_seekers[tw[local]] / (n_off_town[tw[local]] + n_off_county + 1
-                                                        - off[local])
-        cw = tw == COUNTY_WIDE
+        share[local] = self.local_seekers[tw] / (n_off_town[tw] + n_off_county + 1 - off_local)
         share[cw] = self.local_seekers.sum() / (n_off_town.sum() + n_off_county + 1 - off[cw])
-        out = tw == OUTSIDE
-        share[out] = self.outside_seekers / (n_off_out + 1 - off[out])
+        share[out] = self.outside_seekers / (np.count_nonzero(off & out) + 1 - off[out])
         c["demand"] += m.demand_smoothing * (np.where(off, c["served"], share) - c["demand"])
         self._learn(p, campaign_launch, case_rows)
         return self._entry(p)
@@ -442,10 +453,10 @@ class Market:
         keep = 0.5 ** (1.0 / m.news_half_life)
         r = prior + (c["risk"] - prior) * keep
         r = r + m.risk_per_inspection * c["inspected"]
-        case_tw = tw[case_rows]
-        outside = case_tw == OUTSIDE
-        n_out, n_in = int(outside.sum()), int((~outside).sum())
-        if n_in or n_out:
+        if case_rows.size:  # (no case, no news: most months)
+            case_tw = tw[case_rows]
+            outside = case_tw == OUTSIDE
+            n_out, n_in = int(outside.sum()), int((~outside).sum())
             # a provider knows the cases of its own township (county-wide ones: those against
             # county-wide providers) exactly; the rest of the county's news is the sample's
             # cases times ``scale`` (the real region's count) times ``news_share`` (one
@@ -509,3 +520,80 @@ class Market:
         # a provider caught learns the risk is real
         c["risk"][rows] = np.maximum(c["risk"][rows], m.risk_when_caught)
         return e.fine * rows.size
+
+
+# ------------------------------------------------------------------------------------------------
+# the compiled twin of Market.search (the rules of popsim.model.kernels: the same bits, no
+# transcendental function): one call instead of some fifty small numpy calls a month
+
+
+@njit(cache=True)
+def _search_pass(township, migrant, travel, u_order, u_pick, cap, offering, served, prov_tw,
+                 hiding, reach_loss, towns, local_seekers, unmet):
+    """:meth:`Market.search` in one pass (``local_seekers``, ``unmet`` and ``served`` in
+    place); also returns the migrants, which the caller adds to ``outside_seekers``."""
+    n = township.size
+    provider = np.full(n, -1, np.int64)
+    avail = offering & (served < cap)
+    # the providers in reach as the numpy path lists them: in-town ones by township, then row
+    in_town = np.flatnonzero(avail & (prov_tw >= 0))
+    in_town = in_town[np.argsort(prov_tw[in_town], kind="mergesort")]
+    start = np.searchsorted(prov_tw[in_town], np.arange(towns + 1))
+    county = np.flatnonzero(avail & (prov_tw == COUNTY_WIDE))
+    outside = np.flatnonzero(avail & (prov_tw == OUTSIDE))
+    local, go_out = np.empty(n, np.int64), np.empty(n, np.int64)
+    n_local = n_go = 0
+    for j in range(n):
+        if migrant[j]:  # migrants look out of county first, in their order
+            go_out[n_go] = j
+            n_go += 1
+            continue
+        local[n_local] = j
+        n_local += 1
+        t = township[j]
+        local_seekers[t] += 1.0
+        n_town = start[t + 1] - start[t]
+        n_all = n_town + county.size
+        x = u_pick[j] * n_all
+        k = min(np.int64(x), max(n_all - 1, 0))
+        if k < n_town:
+            provider[j] = in_town[start[t] + k]
+        elif n_all > 0:
+            provider[j] = county[k - n_town]
+        if provider[j] >= 0 and x - k < reach_loss * hiding[provider[j]]:
+            provider[j] = -1
+    n_mig = n_go
+    _capacity(provider, local[:n_local], u_order, cap, served)
+    for j in local[:n_local]:
+        if provider[j] < 0:
+            unmet[township[j]] += 1.0
+            if travel[j]:  # then the residents who found nothing and travel
+                go_out[n_go] = j
+                n_go += 1
+    if n_go and outside.size:
+        for j in go_out[:n_go]:
+            x = u_pick[j] * outside.size
+            k = min(np.int64(x), outside.size - 1)
+            provider[j] = outside[k]
+            if x - k < reach_loss * hiding[provider[j]]:
+                provider[j] = -1
+        _capacity(provider, go_out[:n_go], u_order, cap, served)
+    out = np.zeros(n, np.bool_)
+    for j in range(n):
+        if provider[j] >= 0:
+            served[provider[j]] += 1
+            out[j] = prov_tw[provider[j]] == OUTSIDE
+    return provider, out, n_mig
+
+
+@njit(cache=True, inline="always")
+def _capacity(provider, among, u_order, cap, served):
+    """:meth:`Market._enforce_capacity`: a seeker's place at its provider is its rank among
+    the provider's seekers by ``u_order`` (ties by position), the order of ``np.lexsort``."""
+    sel = among[provider[among] >= 0]
+    ahead = np.zeros(served.size, np.int64)
+    for j in sel[np.argsort(u_order[sel], kind="mergesort")]:
+        r = provider[j]
+        if ahead[r] >= cap - served[r]:
+            provider[j] = -1
+        ahead[r] += 1

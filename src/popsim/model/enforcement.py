@@ -113,6 +113,9 @@ class EnforcementOffice(mesa.Agent):
         self._new_signals = 0
         # the case ledger, one row per case: month, source index, provider row, pursued
         self.ledger = np.zeros((0, 4), dtype=np.int64)
+        # the inspection pool's part that changes only with the year's values or new rows:
+        # (enforcement values, rows, in a register or outside, weight of kind and place)
+        self._row_weights: tuple = (None, 0, None, None)
 
     def recent_cases(self, months: int) -> float:
         """Cases pursued in one county in the last ``months`` months (the news households
@@ -125,6 +128,27 @@ class EnforcementOffice(mesa.Agent):
         rows = np.column_stack([women, providers, np.full(women.size, t)])
         self._signals = np.concatenate([self._signals, rows])
         self._new_signals += women.size
+
+    def _pool(self, n_insp: int, e) -> tuple[int, np.ndarray, np.ndarray]:
+        """The providers an inspection may target, their weights, and the inspections (at most
+        one per provider)."""
+        c = self.market.col
+        if self._row_weights[:2] != (e, self.market.n):
+            # Joint actions with neighbouring jurisdictions put out-of-county providers in the
+            # pool, each weighted by the cooperation level; underground providers are not in any
+            # register. What a provider's kind and place weigh changes once a year (or with new
+            # rows); only its being open and its cases change within the year.
+            outside = c["township"] == OUTSIDE
+            w = np.where(outside, e.cross_region_cooperation, 1.0)
+            if e.targeting == "risk":
+                w = w * (1.0 + e.target_weight_ultrasound * c["has_us"]
+                         + e.target_weight_private * (c["kind"] == PRIVATE))
+            self._row_weights = (e, self.market.n, c["registered_unit"] | outside, w)
+        registered, w = self._row_weights[2:]
+        pool = np.flatnonzero(c["open"] & registered)
+        w = w[pool] * (1.0 + c["cases"][pool]) if e.targeting == "risk" else w[pool]
+        pool, w = pool[w > 0], w[w > 0]
+        return min(n_insp, pool.size), pool, w
 
     def act(self, t: int, p: YearValues, campaign: bool, effort: float,
             client_women: np.ndarray, client_providers: np.ndarray, births: Births,
@@ -152,17 +176,8 @@ class EnforcementOffice(mesa.Agent):
         x = (e.inspections_per_month * (e.campaign_multiplier if campaign else 1.0) * effort
              / self.scale)
         n_insp = _draw(x, rng)
-        # Joint actions with neighbouring jurisdictions put out-of-county providers in the pool,
-        # each weighted by the cooperation level; underground providers are not in any register.
-        pool = np.flatnonzero(c["open"] & (c["registered_unit"] | (c["township"] == OUTSIDE)))
-        outside = c["township"][pool] == OUTSIDE
-        w = np.where(outside, e.cross_region_cooperation, 1.0)
-        if e.targeting == "risk":
-            w = w * (1.0 + e.target_weight_ultrasound * c["has_us"][pool]
-                     + e.target_weight_private * (c["kind"][pool] == PRIVATE)) \
-                * (1.0 + c["cases"][pool])
-        pool, w = pool[w > 0], w[w > 0]
-        n_insp = min(n_insp, pool.size)
+        if n_insp:  # (only then is the pool needed; building it draws nothing)
+            n_insp, pool, w = self._pool(n_insp, e)
         if n_insp:
             targets = rng.choice(pool, n_insp, replace=False, p=w / w.sum())
             c["inspected"][targets] = True
@@ -211,11 +226,11 @@ class EnforcementOffice(mesa.Agent):
             grey.append(births.idx[audited[hit]])
 
         # 5. pursue, sanction, publicise, grey-list
-        rows = np.array([r for _, r in found], dtype=np.int64)
-        srcs = np.array([s for s, _ in found], dtype=np.int64)
+        rows = _NONE
         cases = np.zeros(len(CASE_SOURCES))
         rewards = fines = 0.0
-        if rows.size:
+        if found:
+            srcs, rows = np.array(found, dtype=np.int64).T
             # a case against an out-of-county provider is pursued only with the other side's
             # help; one found by a joint inspection already has it
             outside = c["township"][rows] == OUTSIDE
@@ -228,9 +243,11 @@ class EnforcementOffice(mesa.Agent):
             rewards = e.tip_reward * float((srcs == _TIP).sum())
             fines = self.market.sanction(rows, e, p.market, rng)
             # the buyers from a provider caught by an inspection or a tip are found with it
-            caught = rows[np.isin(srcs, (_INSPECTION, _TIP))]
+            caught = rows[(srcs == _INSPECTION) | (srcs == _TIP)]
             if caught.size:
-                grey.append(client_women[np.isin(client_providers, caught)])
+                is_caught = np.zeros(self.market.n, dtype=bool)
+                is_caught[caught] = True
+                grey.append(client_women[is_caught[client_providers]])
         grey = [g for g in grey if g.size]
         newly = _NONE
         if grey:

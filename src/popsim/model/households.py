@@ -3,10 +3,11 @@
 No household is ever a Python object. Every rule below acts on an index array of the households
 it concerns in that month, and most months touch only the few percent of households that have an
 event: a conception, a pregnancy milestone, the end of a postpartum wait, or entry at 15. Each
-household's next wake-up month is ``next_event``; pregnancies are found by their conception
-month. A yearly pass (norms, child mortality, re-evaluation of women held back by the policy,
-incentive certification, the year-end census) runs over all households in chunks of 2^20 so that
-peak memory stays near the state itself (see :data:`BYTES_PER_HOUSEHOLD`).
+household's next wake-up month is ``next_event``; a pregnant woman's is minus her conception
+month, by which the milestones of her pregnancy find her. A yearly pass (norms, child mortality,
+re-evaluation of women held back by the policy, incentive certification, the year-end census)
+runs over all households in chunks so that peak memory stays near the state itself (see
+:data:`BYTES_PER_HOUSEHOLD`).
 
 This module holds the state and the life course; the decisions about sex selection and the
 survival of girls are in :mod:`popsim.model.selection`, the local fertility rules and the
@@ -43,8 +44,6 @@ Life course (after Kashyap & Villavicencio 2016, "willing, able, ready"):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from ..scenario.year import YearValues
@@ -52,7 +51,7 @@ from . import fertility_policy as fp
 from . import kernels
 from . import kernels_calls as calls
 from . import kernels_monthly as km
-from .children import CENSUS, MAX_CHILDREN, census
+from .children import CENSUS, MAX_CHILDREN, Births, census
 from .coords import AGE_GROUPS, age_group_index
 from .incentives import Eligibility
 from .streams import Streams
@@ -65,27 +64,30 @@ __all__ = ["Households", "Births", "WAITING", "TRYING", "PREGNANT", "DONE", "HEL
 #: (re-evaluated every year: she may go over the limit or give up); INACTIVE: an empty slot (its
 #: cohort was smaller than the largest), no woman.
 WAITING, TRYING, PREGNANT, DONE, HELD, INACTIVE = 0, 1, 2, 3, 4, 5
-NO_EVENT = np.iinfo(np.int32).max
+#: Months (12 x year + month) are int16: those of the schema's years, their negatives and the
+#: longest waits fit, below NO_EVENT.
+NO_EVENT = np.iinfo(np.int16).max
 ENTRY_AGE, EXIT_AGE = 15, 50
 LIFE_MONTHS = (EXIT_AGE - ENTRY_AGE) * 12
 #: Natural fertility by age group relative to 20-24 (Coale & Trussell 1974, n(a)).
 NATURAL_FERTILITY = np.array([0.89, 1.0, 0.94, 0.86, 0.70, 0.36, 0.05])
 #: What the kernels of :meth:`Households.evaluate` need of the constants above and below.
 _CONSTANTS = (NATURAL_FERTILITY, EXIT_AGE, LIFE_MONTHS, TRYING, HELD, DONE, NO_EVENT)
-#: Households per chunk in passes over many of them (bounds temporary memory).
-CHUNK = 1 << 20
+#: Households per chunk of a pass over many (bounds temporaries; the yearly float sums round
+#: by CHUNK, so it stays); decisions (each a household's own) take the smaller DECISION_CHUNK.
+CHUNK, DECISION_CHUNK = 1 << 20, 1 << 18
+_PACKED, _NO_SLOTS = 1 << 16, np.zeros(0, dtype=np.int32)  # see _pack
 
 _STATE = {  # name: dtype, or (dtype, columns). One entry per household.
-    "birth_month": np.int32, "township": np.int16, "rural": np.bool_, "migrant": np.bool_,
+    "birth_month": np.int16, "township": np.int16, "rural": np.bool_, "migrant": np.bool_,
     "income_mult": np.float32, "desired": np.int8, "parity": np.int8, "sons": np.int8,
     "daughters": np.int8, "son_pref": np.float32, "status": np.int8,
-    "next_event": np.int32, "conceived": np.int32, "fetus_male": np.bool_,
-    "registered": np.bool_, "route": np.int8, "provider": np.int32, "law_aware": np.bool_,
-    "inc_aware": np.bool_, "grey": np.bool_, "certified": np.bool_, "rule": np.int8,
-    "resigned": np.bool_,
+    "next_event": np.int16, "fetus_male": np.bool_, "registered": np.bool_, "route": np.int8,
+    "provider": np.int32, "law_aware": np.bool_, "inc_aware": np.bool_, "grey": np.bool_,
+    "certified": np.bool_, "rule": np.int8, "resigned": np.bool_,
     "child_male": np.uint8, "child_dead": np.uint8, "child_born": (np.int16, MAX_CHILDREN),
 }
-#: Bytes of state per household (60: the children's arrays take 18).
+#: Bytes of state per household (52: the children's arrays take 18).
 BYTES_PER_HOUSEHOLD = sum(np.dtype(d[0]).itemsize * d[1] if isinstance(d, tuple)
                           else np.dtype(d).itemsize for d in _STATE.values())
 
@@ -93,28 +95,27 @@ BYTES_PER_HOUSEHOLD = sum(np.dtype(d[0]).itemsize * d[1] if isinstance(d, tuple)
 ROUTE_NONE, ROUTE_EARLY, ROUTE_ULTRASOUND = 0, 1, 2
 
 
-@dataclass(frozen=True)
-class Births:
-    """The births of one month: the mothers (``idx``) and the facts before the birth that the
-    recorder, the office and the incentives need."""
+def _pack(idx: np.ndarray):
+    """A month's conceptions, kept for :meth:`Households.pregnant_since` as int32, or, if many
+    (a run's first months), sorted as the first slot and one byte per gap to the next, the gaps
+    of 255 slots or more set aside."""
+    if idx.size < _PACKED:
+        return idx.astype(np.int32)
+    if (idx[1:] < idx[:-1]).any():  # (wake gives them sorted)
+        idx = np.sort(idx)
+    gaps = np.diff(idx)
+    big = np.flatnonzero(gaps >= 255)
+    return int(idx[0]), gaps.astype(np.uint8), big, gaps[big]
 
-    idx: np.ndarray
-    male: np.ndarray
-    parity_before: np.ndarray
-    #: living sons and daughters before the birth
-    sons_before: np.ndarray
-    daughters_before: np.ndarray
-    #: provider row that sold the mother an illegal sex determination (-1 if none)
-    provider: np.ndarray
-    # the facts of the fertility policy (empty by default: a month without births)
-    rural: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    #: the household's local fertility rule (index into coords.REGIMES)
-    regime: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    #: the birth is above the local rule's limit; it is hidden from registration; the
-    #: maintenance fee collected on it (yuan, 0 if none)
-    overquota: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    hidden: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    fee: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+def _unpack(packed) -> np.ndarray:
+    """The slots :func:`_pack` kept (int32, or int64 if packed)."""
+    if isinstance(packed, np.ndarray):
+        return packed
+    first, gaps, big, jumps = packed
+    idx = np.concatenate((np.array([first], dtype=np.int64), gaps))
+    idx[big + 1] = jumps
+    return np.cumsum(idx, out=idx)
 
 
 class Households:
@@ -131,8 +132,8 @@ class Households:
     daughters: np.ndarray
     son_pref: np.ndarray
     status: np.ndarray
+    #: the next wake-up month (NO_EVENT: none); while pregnant, minus the conception month
     next_event: np.ndarray
-    conceived: np.ndarray
     fetus_male: np.ndarray
     registered: np.ndarray
     route: np.ndarray
@@ -178,9 +179,9 @@ class Households:
     # helpers
 
     def age_years(self, idx: np.ndarray, t: int) -> np.ndarray:
-        return (t - self.birth_month[idx]) / 12.0
+        return (t - self.birth_month[idx].astype(np.int64)) / 12.0
 
-    def _schedule(self, idx: np.ndarray, months: np.ndarray) -> None:
+    def _schedule(self, idx: np.ndarray, months: np.ndarray | int) -> None:
         """Set each household's next wake-up month."""
         self.next_event[idx] = months
 
@@ -192,11 +193,11 @@ class Households:
         return s.start + np.flatnonzero(self.next_event[s] == t)
 
     def pregnant_since(self, t: int, months: int) -> np.ndarray:
-        """Households whose current pregnancy began ``months`` months before ``t``."""
-        idx = self._conceptions.get(t - months)
-        if idx is None:
-            return np.empty(0, dtype=np.int64)
-        return idx[(self.status[idx] == PREGNANT) & (self.conceived[idx] == t - months)]
+        """Households (int64) whose current pregnancy began ``months`` months before ``t``."""
+        month = t - months
+        idx = _unpack(self._conceptions.get(month, _NO_SLOTS))
+        on = (self.status[idx] == PREGNANT) & (self.next_event[idx] == -month)
+        return idx[on].astype(np.int64, copy=False)
 
     def limit(self, idx: np.ndarray, regime: str, if_girl: bool = False) -> np.ndarray:
         """Births each household's local fertility rule allows under the national ``regime``.
@@ -303,7 +304,7 @@ class Households:
         self.inc_aware[idx] = g.random(k) < p.incentives.base_awareness
         self.status[idx] = WAITING
         union = np.clip(g.normal(fe.union_age, fe.union_age_sd, k), ENTRY_AGE, fe.union_age_max)
-        age_now = (t - self.birth_month[idx]) / 12.0
+        age_now = (t - self.birth_month[idx].astype(np.int64)) / 12.0
         self._schedule(idx, (t + np.maximum(np.ceil((union - age_now) * 12), 1)).astype(np.int32))
 
     def _leave_empty(self, idx: np.ndarray, t: int, p: YearValues) -> None:
@@ -335,7 +336,7 @@ class Households:
         """Women whose wait ends this month: those trying conceive (:meth:`conceive`), those
         waiting (after union, a birth or an abortion) decide whether to try (:meth:`evaluate`)."""
         trying = []
-        for s in self.chunks():  # bounded temporaries (the first months wake most)
+        for s in self.chunks(DECISION_CHUNK):  # bounded temporaries (the first months wake most)
             due = self.due(t, s)
             status = self.status[due]
             trying.append(due[status == TRYING])
@@ -405,11 +406,11 @@ class Households:
         self.registered[idx] = self.grey[idx] | (self.streams.uniform("registration", t, idx)
                                                  < cover)
         self.status[idx] = PREGNANT
-        self.conceived[idx] = t
-        self.next_event[idx] = NO_EVENT
+        self.next_event[idx] = -t
         self.route[idx] = ROUTE_NONE
         self.provider[idx] = -1
-        self._conceptions[t] = idx
+        if idx.size:
+            self._conceptions[t] = _pack(idx)
         self._conceptions.pop(t - 10, None)
         return idx
 
@@ -439,9 +440,7 @@ class Households:
         """The pregnancies of ``idx`` end in an abortion; a short wait follows."""
         self.status[idx] = WAITING
         self.provider[idx] = -1
-        months = np.full(idx.size, t + max(int(round(p.fertility.post_abortion_months)), 1),
-                         dtype=np.int32)
-        self._schedule(idx, months)
+        self._schedule(idx, t + max(int(round(p.fertility.post_abortion_months)), 1))
 
     def give_birth(self, idx: np.ndarray, t: int, p: YearValues, regime: str) -> Births:
         """Births at gestation month 9 (the postpartum wait spreads uniformly around its mean).
@@ -494,9 +493,9 @@ class Households:
     # ---------------------------------------------------------------------------------------
     # the yearly pass
 
-    def chunks(self):
-        for a in range(0, self.n, CHUNK):
-            yield slice(a, min(a + CHUNK, self.n))
+    def chunks(self, size: int = CHUNK):
+        for a in range(0, self.n, size):
+            yield slice(a, min(a + size, self.n))
 
     def yearly_norms(self, t: int, p: YearValues) -> float:
         """Secular decline, propaganda and peer influence; returns propaganda contacts. Desired
@@ -551,7 +550,7 @@ class Households:
         desired size follows the year's level, which falls in every embedded history (peer
         influence can raise a preference slightly, a level can rise; both are ignored until the
         next policy change)."""
-        for s in self.chunks():
+        for s in self.chunks(DECISION_CHUNK):
             st = self.status[s]
             mask = (st == HELD) | ((st == DONE) if limits_changed else False)
             yield s.start + np.flatnonzero(mask)

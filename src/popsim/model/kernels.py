@@ -152,23 +152,47 @@ def norms_pass(son_pref, township, status, resigned, law_aware, inc_aware, desir
         town_mean[j] = np.float32(sums[j] / max(counts[j], 1.0))
     zero, one = np.float32(0.0), np.float32(1.0)
     contacts = 0
-    # the draws of a block first, in branch-free loops the compiler vectorises; then the rules
+    # Block by block, each step a loop without branches that the compiler vectorises (a loop
+    # with a data-dependent branch or a trip count it cannot see runs 2-3x slower): the draws;
+    # the desired size of every woman at both residences' tables (a column of comparisons at a
+    # time), picked by residence; then the rules, whose only branch (a propaganda contact) is
+    # rare. The result is the numpy code's, value for value.
     block = 4096
     u_reach = np.empty(block)
     u_want = np.empty(block)
     u_spread = np.empty(block)
+    above = np.empty((2, block), dtype=np.int64)  # table entries below the draw, by residence
+    wish = np.empty(block, dtype=np.int8)
+    floor0, floor1 = np.int64(low[0]), np.int64(low[1])
+    edge0, edge1 = 1.0 - (level[0] - low[0]), 1.0 - (level[1] - low[1])
     for a in range(0, n, block):
-        b = min(a + block, n)
-        for i in range(a, b):
-            slot = i + np.int64(birth_month[i]) * n
-            u_want[i - a] = unit_draw(slot, keys[3])
-            u_spread[i - a] = unit_draw(slot, keys[4])
-            u_reach[i - a] = unit_draw(i, keys[0])
-        for i in range(a, b):
+        m = min(a + block, n) - a
+        for j in range(m):
+            slot = a + j + np.int64(birth_month[a + j]) * n
+            u_want[j] = unit_draw(slot, keys[3])
+            u_spread[j] = unit_draw(slot, keys[4])
+            above[0, j] = 0
+            above[1, j] = 0
+        for c in range(cdf.shape[1]):
+            c0, c1 = cdf[0, c], cdf[1, c]
+            for j in range(m):
+                above[0, j] += np.int64(u_want[j] > c0)
+                above[1, j] += np.int64(u_want[j] > c1)
+        for j in range(m):
+            # _desired's rule in integers (its floats are whole numbers below 2^53: exact)
+            u, r = u_want[j], rural[a + j]
+            near = (floor1 if r else floor0) + np.int64(u > (edge1 if r else edge0))
+            size = 1 + (above[1, j] if r else above[0, j]) if u_spread[j] < spread_share else near
+            wish[j] = np.int8(size if size < dmax else dmax)
+        if p_reach > 0:
+            for j in range(m):
+                u_reach[j] = unit_draw(a + j, keys[0])
+        for j in range(m):
+            i = a + j
             on = status[i] != inactive
             x = son_pref[i] * decline
             x += peer * (town_mean[township[i]] - x)
-            if p_reach > 0 and on and u_reach[i - a] < p_reach:
+            if p_reach > 0 and on and u_reach[j] < p_reach:
                 contacts += 1
                 x *= shrink
                 if unit_draw(i, keys[1]) < law_p:
@@ -176,9 +200,8 @@ def norms_pass(son_pref, township, status, resigned, law_aware, inc_aware, desir
                 if unit_draw(i, keys[2]) < inc_p:
                     inc_aware[i] = True
             son_pref[i] = min(max(x, zero), one)
-            if on and not resigned[i]:
-                desired[i] = _desired(u_want[i - a], u_spread[i - a], 1 if rural[i] else 0, cdf,
-                                      level, low, spread_share, dmax)
+            # a select, not a jump: resigned women keep theirs, and no branch to mispredict
+            desired[i] = desired[i] if (not on) | resigned[i] else wish[j]
     return contacts
 
 
@@ -200,29 +223,45 @@ def child_deaths_pass(idx, t, parity, child_dead, child_born, child_male, sons, 
     """Deaths in the coming year of the children aged 1-17 of the mothers ``idx``, in the
     order of the numpy code (by birth order, then mother): mothers, slots, male, age band,
     excess. ``neglect`` is float32 (``girl_neglect``), ``keys`` the child_death_k keys. One
-    pass over the mothers into a growing buffer, then a stable sort by birth order."""
+    pass over the mothers into a growing buffer, then a stable sort by birth order.
+
+    A death is rare (a few per thousand children a year), so each mother's children are first
+    tested without a branch on their state (alive, age band, sex: selects, not jumps, which
+    cost a misprediction each on random data); only a mother with a death takes the slow
+    path that records it. Drawing for a dead or aged-out child changes nothing: the stream is a
+    hash of (slot, month), not a sequence."""
     cap = 256
     buf = np.empty((cap, 3), dtype=np.int64)  # mother, birth order, 1 male + 2 young + 4 excess
     count = 0
     for j in range(idx.size):
         i = np.int64(idx[j])
-        dead = child_dead[i]
-        for k in range(min(np.int64(parity[i]), max_children)):
-            if (dead >> k) & 1:
+        par = min(np.int64(parity[i]), max_children)
+        if par == 0:
+            continue
+        dead = np.int64(child_dead[i])
+        bits = np.int64(child_male[i])
+        excess = m14 * girl_risk(i, sons[i] > 0, law_aware, grey, son_pref, income_mult,
+                                 county, grey_risk, neglect, with_son)
+        hits = 0
+        for k in range(par):
+            age = t - np.int64(child_born[i, k])
+            young = (age >= 12) & (age < 60)
+            older = (age >= 60) & (age < 216)
+            male = ((bits >> k) & 1) == 1
+            natural = infant * (m14 if young else m517) * (male_ratio if male else 1.0)
+            threshold = natural + (excess if young & ~male else 0.0)
+            u = unit_draw(i, keys[k])
+            live = ((dead >> k) & 1) == 0
+            hits |= np.int64((live & (young | older)) & (u < threshold)) << k
+        if hits == 0:
+            continue
+        for k in range(par):
+            if not (hits >> k) & 1:
                 continue
             age = t - np.int64(child_born[i, k])
             young = age >= 12 and age < 60
-            if not (young or (age >= 60 and age < 216)):
-                continue
-            male = (child_male[i] >> k) & 1 == 1
+            male = (bits >> k) & 1 == 1
             natural = infant * (m14 if young else m517) * (male_ratio if male else 1.0)
-            ex = 0.0
-            if young and not male:
-                ex = m14 * girl_risk(i, sons[i] > 0, law_aware, grey, son_pref, income_mult,
-                                       county, grey_risk, neglect, with_son)
-            u = unit_draw(i, keys[k])
-            if u >= natural + ex:
-                continue
             if count == cap:
                 cap *= 2
                 grown = np.empty((cap, 3), dtype=np.int64)
@@ -231,7 +270,7 @@ def child_deaths_pass(idx, t, parity, child_dead, child_born, child_male, sons, 
             buf[count, 0] = i
             buf[count, 1] = k
             buf[count, 2] = ((1 if male else 0) + (2 if young else 0)
-                             + (4 if u >= natural and not male else 0))
+                             + (4 if unit_draw(i, keys[k]) >= natural and not male else 0))
             count += 1
     start = np.zeros(max_children + 1, dtype=np.int64)
     for r in range(count):

@@ -293,6 +293,8 @@ class PopSimModel(mesa.Model):
         hh, rec = self.households, self.recorder
         s = selection.seek(hh, self.streams, m)
         hh.route[s.ultrasound] = ROUTE_ULTRASOUND
+        if s.early.size == 0:  # no early test: no abortion after one, nothing to record
+            return
         hh.route[s.early] = ROUTE_EARLY
         rec.sex_determinations("early_test", s.early.size)
         if m.p.enforcement.ban:  # a test abroad is a non-medical sex determination too
@@ -304,19 +306,26 @@ class PopSimModel(mesa.Model):
     def _ultrasound(self, m: Month) -> Clients:
         hh, market, rec = self.households, self.market, self.recorder
         c = selection.find_providers(hh, market, self.streams, m)
+        # no scan bought, or no termination after it: nothing more to sell, record or end (the
+        # decisions skipped draw from no Generator, so the run is the same)
+        if c.women.size == 0:
+            return c
         hh.provider[c.women] = c.providers
         market.sell(c.providers)
         rec.sex_determinations("ultrasound", c.women.size)
         rec.illegal_services(c.out_of_county)
-        if m.p.enforcement.ban:
+        if m.p.enforcement.ban and rec.active:
             rec.illegal_purchases("sex_check", c.women.size,
                                   float(market.col["price_sd"][c.providers].sum()))
         a = selection.late_abortions(hh, market, self.streams, m, c)
+        if a.women.size == 0:
+            return c
         if a.illegal:  # the late termination is a second illegal act at the same provider
             market.sell(a.providers)
             rec.illegal_services(a.out_of_county)
-            rec.illegal_purchases("late_termination", a.women.size,
-                                  float(market.col["price_late"][a.providers].sum()))
+            if rec.active:
+                rec.illegal_purchases("late_termination", a.women.size,
+                                      float(market.col["price_late"][a.providers].sum()))
             self.office.add_signals(a.women[a.signal], a.providers[a.signal], m.t)
         rec.abortions("ultrasound", a.women.size, a.misclassified)
         hh.abort(a.women, m.t, m.p)
@@ -333,6 +342,8 @@ class PopSimModel(mesa.Model):
         seen = ~b.hidden
         shown[seen] = self.accountability.reported(self.streams, t, b.idx[seen], b.male[seen],
                                                    p.behaviour)
+        if not rec.active:  # (the burn-in: nothing to record)
+            return b
         paid = self.eligibility.paid_at_birth(b.male, b.sons_before, b.parity_before)
         rec.births(b.parity_before, b.male, shown, hh.township[b.idx], t - hh.birth_month[b.idx],
                    int(paid.sum()) * p.incentives.girl_birth_cash, b.rural, b.regime,
@@ -372,10 +383,10 @@ class PopSimModel(mesa.Model):
             on = hh.active(s)
             x = hh.son_pref[s][on]
             sp += float(x.sum(dtype=np.float64))
-            n_need += int((x > p.son_preference.threshold).sum())
+            n_need += np.count_nonzero(x > p.son_preference.threshold)
             r += float(selection.perceived_risk(hh.law_aware[s][on], hh.grey[s][on], risk,
                                                 b).sum())
-            n += int(on.sum())
+            n += np.count_nonzero(on)
         n = max(n, 1)
         rec.set("mean_son_preference", sp / n)
         rec.set("share_needing_son", n_need / n)

@@ -50,6 +50,7 @@ _LONG_NAMES = {"parity": "Birth order", "sex": "Sex of the child",
                "child_group": "Age group of living children (completed years)",
                "children": "Children ever born", "child_age": "Age at death (years)"}
 _MALE, _FEMALE = SEXES.index("male"), SEXES.index("female")
+_COUNTY, _OUT_OF_COUNTY = LOCATIONS.index("county"), LOCATIONS.index("out_of_county")
 
 #: name: (extra dims, measure (a key of :data:`MEASURES`), long name, scaled by run.scale)
 RECORDED: dict[str, tuple[tuple[str, ...], str, str, bool]] = {
@@ -282,6 +283,8 @@ class Recorder:
     def child_deaths(self, age_band: np.ndarray, male: np.ndarray, excess: np.ndarray) -> None:
         """Children's deaths by age band (index into ``CHILD_AGES``) and sex; ``excess`` marks
         the girls' excess deaths."""
+        if self.year_index < 0:
+            return
         self.add_at("child_deaths", (age_band, np.where(male, _MALE, _FEMALE)))
         self.add("excess_female_deaths", float(excess.sum()))
 
@@ -290,28 +293,30 @@ class Recorder:
         for name, v in counts.items():
             self.add(name, v)
 
+    def _add_cell(self, name: str, i: int, value) -> None:
+        """Add ``value`` to element ``i`` of a variable of one extra dimension."""
+        if self.year_index >= 0:
+            self.buf[name][self.year_index, i] += value
+
     def sex_determinations(self, route: str, n: int) -> None:
-        v = np.zeros(len(ROUTES))
-        v[ROUTES.index(route)] = n
-        self.add("sex_determinations", v)
+        self._add_cell("sex_determinations", ROUTES.index(route), n)
 
     def abortions(self, route: str, n: int, misclassified_male: int) -> None:
         """Sex-selective abortions on ``route``, of which ``misclassified_male`` were boys."""
-        v = np.zeros(len(ROUTES))
-        v[ROUTES.index(route)] = n
-        self.add("sex_selective_abortions", v)
+        self._add_cell("sex_selective_abortions", ROUTES.index(route), n)
         self.add("misclassified_male_abortions", float(misclassified_male))
 
     def illegal_services(self, out_of_county: np.ndarray) -> None:
         """Illegal services bought, one per element, ``out_of_county`` where bought outside."""
-        self.add("illegal_services", np.array([(~out_of_county).sum(), out_of_county.sum()],
-                                              dtype=float))
+        outside = np.count_nonzero(out_of_county)
+        self._add_cell("illegal_services", _COUNTY, float(out_of_county.size - outside))
+        self._add_cell("illegal_services", _OUT_OF_COUNTY, float(outside))
 
     def illegal_purchases(self, service: str, n: int, spending: float) -> None:
         """``n`` purchases of ``service`` (one of :data:`SERVICES`) costing ``spending`` yuan."""
         i = SERVICES.index(service)
-        self.add_at("illegal_purchases", (np.array([i]),), n)
-        self.add_at("illegal_spending", (np.array([i]),), spending)
+        self._add_cell("illegal_purchases", i, n)
+        self._add_cell("illegal_spending", i, spending)
 
     def clinics(self, entries: int, unmet: float, offering: int, expected_price: float) -> None:
         """The market's month: underground entries, unmet searches, and the providers offering
@@ -322,43 +327,57 @@ class Recorder:
         self.add("mean_illegal_price", expected_price / 12.0)
 
     def to_dataset(self, scale: float, natural_srb: float, attrs: dict) -> xr.Dataset:
+        # Built once from Variables: every ``ds[name] = ...`` would be a merge and an alignment,
+        # and DataArray arithmetic aligns coordinates the Variables share by construction. The
+        # sums are xarray's (``Variable.sum``, as ``DataArray.sum`` computes them); the ratios
+        # are the numpy operations ``srb`` and ``xr.where`` apply.
         coords = {"year": self.years, **_COORDS, "township": np.arange(self.townships)}
-        data = {}
-        for name, (dims, measure, long_name, scaled) in RECORDED.items():
-            v = self.buf[name] * scale if scaled else self.buf[name]
-            data[name] = xr.Variable(("year",) + dims, v, cf_attrs(measure, long_name))
-        ds = xr.Dataset(data, coords={k: v for k, v in coords.items()})
+        coord_attrs = {dim: {"long_name": name} for dim, name in
+                       {"year": "Calendar year", **_LONG_NAMES}.items()}
         # a label, not a CF time coordinate: units "years since ..." would make xarray and other
         # readers decode it to dates
-        ds["year"].attrs = {"long_name": "Calendar year", "units": "1",
-                            "comment": "Gregorian calendar year: totals and means cover its "
-                                       "twelve months, states are at its end (or mid-year, as "
-                                       "the variable's long name says)"}
-        for dim, long_name in _LONG_NAMES.items():
-            ds[dim].attrs = {"long_name": long_name}
-        ds["township"].attrs["units"] = "1"
+        coord_attrs["year"] |= {"units": "1",
+                                "comment": "Gregorian calendar year: totals and means cover its "
+                                           "twelve months, states are at its end (or mid-year, "
+                                           "as the variable's long name says)"}
+        coord_attrs["township"]["units"] = "1"
+        v = {}
+        for name, (dims, measure, long_name, scaled) in RECORDED.items():
+            x = self.buf[name] * scale if scaled else self.buf[name]
+            v[name] = xr.Variable(("year",) + dims, x, cf_attrs(measure, long_name))
+        # (a variable named as its dimension is that dimension's coordinate; the order of the
+        # variables, as files list them, is that of the dataset built in steps before)
+        v |= {k: xr.Variable(k, x, coord_attrs[k]) for k, x in coords.items()}
 
-        b, rb = ds["births"], ds["reported_births"]
-        ds["total_births"] = b.sum(["parity", "sex"])
-        ds["srb"] = srb(b.sum("parity"))
-        ds["srb_by_parity"] = srb(b)
-        ds["reported_srb"] = srb(rb.sum("parity"))
-        ds["reported_srb_by_parity"] = srb(rb)
-        ds["srb_by_township"] = srb(ds["births_by_township"])
-        ds["child_sex_ratio"] = srb(ds["living_children"])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            asfr = xr.where(ds["women_by_age"] > 0, ds["births_by_age"] / ds["women_by_age"], 0)
-        ds["tfr"] = 5.0 * asfr.sum("age_group")
-        ds["missing_female_births"] = (b.sel(sex="male", drop=True).sum("parity") * 100.0
-                                       / natural_srb
-                                       - b.sel(sex="female", drop=True).sum("parity"))
-        svc = ds["illegal_services"]
+        b, rb, bp = v["births"], v["reported_births"], v["births"].sum("parity")
+        male, female = b.isel(sex=_MALE), b.isel(sex=_FEMALE)
+        svc, women = v["illegal_services"], v["women_by_age"]
         tot = svc.sum("location")
-        ds["out_of_county_share"] = xr.where(
-            tot > 0, svc.sel(location="out_of_county", drop=True) / tot, np.nan)
-        ds["total_cost"] = (ds["enforcement_cost"] + ds["propaganda_cost"]
-                            + ds["incentive_payments"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            asfr = xr.Variable(women.dims, np.where(women.values > 0,
+                                                    v["births_by_age"].values / women.values, 0))
+            derived = {
+                "total_births": b.sum(["parity", "sex"]), "srb": _srb(bp),
+                "srb_by_parity": _srb(b), "reported_srb": _srb(rb.sum("parity")),
+                "reported_srb_by_parity": _srb(rb),
+                "srb_by_township": _srb(v["births_by_township"]),
+                "child_sex_ratio": _srb(v["living_children"]),
+                "tfr": 5.0 * asfr.sum("age_group"),
+                "missing_female_births": (male.sum("parity") * 100.0 / natural_srb
+                                          - female.sum("parity")),
+                "out_of_county_share": xr.Variable(tot.dims, np.where(
+                    tot.values > 0, svc.values[:, _OUT_OF_COUNTY] / tot.values,
+                    np.nan)),
+                "total_cost": (v["enforcement_cost"] + v["propaganda_cost"]
+                               + v["incentive_payments"])}
         for name, (measure, long_name) in DERIVED.items():
-            ds[name].attrs = cf_attrs(measure, long_name)
-        ds.attrs.update(attrs)
-        return ds
+            v[name] = xr.Variable(derived[name].dims, derived[name].values,
+                                  cf_attrs(measure, long_name))
+        return xr.Dataset(v, attrs=attrs)
+
+
+def _srb(births: xr.Variable) -> xr.Variable:
+    """:func:`srb` of a Variable whose last dimension is ``sex`` (the same operations)."""
+    x = births.values
+    m, f = x[..., _MALE], x[..., _FEMALE]
+    return xr.Variable(births.dims[:-1], np.where(f > 0, 100.0 * m / f, np.nan))

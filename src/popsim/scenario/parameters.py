@@ -61,13 +61,13 @@ class RunSettings(Section):
 class Population(Section):
     title: ClassVar[str] = "Population"
     townships: int = P(16, "townships", "Number of townships in the county (in the real "
-                       "population: a run with run.scale k simulates townships / k of them)", 1,
-                       1_000_000,
+                       "population: a run with run.scale k simulates townships / k of them; "
+                       "at most 32,767: a household's township is an int16)", 1, 32_767,
                        source="county work report: 16 townships")
     townships_per_county: int = P(16, "townships", "Townships of one county, the area whose "
                                   "publicised cases its households and providers hear of: a "
                                   "region of more townships is several counties, each hearing "
-                                  "its own share of the region's cases", 1, 1_000_000,
+                                  "its own share of the region's cases", 1, 32_767,
                                   schedule=False, fixed=True,
                                   source="county work report: 16 townships; cases are news "
                                   "in the county that pursues them (seeds 003, 004)")
