@@ -246,6 +246,51 @@ def test_compiled_search_gives_the_bits_of_the_numpy_search(monkeypatch, seed):
             assert np.array_equal(a, b)
 
 
+@pytest.mark.parametrize("overrides", [
+    {}, {"enforcement.ban": False},
+    {"registration.approval_required": False, "population.townships_per_county": 4,
+     "market.risk_per_campaign": 0.3},  # (some beliefs pass 1)
+    {"run.scale": 4.0, "population.townships_per_county": 8, "market.entry_threshold": 1.0,
+     "market.entry_rate": 1.0}])
+def test_compiled_month_gives_the_bits_of_the_numpy_month(monkeypatch, overrides):
+    """The numba twins of ``Market.end_month`` (demand, beliefs, news) and ``Market.decide``
+    (hiding, prices, offers, closures): the same columns, entries and draws after months of
+    varied offers, clients, inspections, cases (repeated, county-wide, outside; none some
+    months) and campaign launches, with and without the ban and the approval rule, a sample,
+    and a region of four counties (whose own news can exceed its share of the region's)."""
+    results = {}
+    for mode in ("numba", "numpy"):
+        monkeypatch.setenv("POPSIM_KERNELS", mode)
+        m, p = market(3, **overrides)
+        draw = np.random.default_rng(7)  # the same inputs on both paths
+        c, months = m.col, []
+        c["risk"][:] = draw.random(m.n) * 0.3
+        c["risk"][:9] = 0.999
+        c["demand"][:] = draw.random(m.n) * 20
+        for t in range(8):
+            m.start_month()
+            c["offering"][:] = draw.random(m.n) < 0.5
+            c["served"][:] = draw.integers(0, 9, m.n)
+            c["inspected"][:] = draw.random(m.n) < 0.1
+            m.local_seekers[:] = draw.integers(0, 30, m.townships)
+            m.outside_seekers = int(draw.integers(0, 40))
+            m.unmet[:] = draw.integers(0, 6, m.townships + 1)
+            rows = draw.integers(0, m.n, int(draw.integers(0, 4)) * (t % 3 != 0))
+            rows = np.r_[rows, np.flatnonzero(c["township"] == OUTSIDE)[: t % 2], rows[:1]]
+            entries = m.end_month(p, campaign_launch=t % 4 == 1, case_rows=rows)
+            m.decide(p)
+            months.append((entries, m.n, {k: v.copy() for k, v in c.items()},
+                           m._decision_rng.random(), m._entry_rng.random()))
+        results[mode] = months
+    if "market.entry_rate" in overrides:  # entrants join the columns on both paths
+        assert any(month[0] for month in results["numpy"])
+    for fast, reference in zip(results["numba"], results["numpy"]):
+        assert fast[:2] == reference[:2] and fast[3:] == reference[3:]
+        for name, col in reference[2].items():
+            assert fast[2][name].dtype == col.dtype, name
+            assert np.array_equal(fast[2][name], col, equal_nan=col.dtype.kind == "f"), name
+
+
 def test_sanctions_fine_and_close():
     m, p = market(**{"enforcement.blacklist": 1.0})
     rows = np.array([0, 5, 7])

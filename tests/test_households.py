@@ -8,6 +8,7 @@ import pytest
 
 import popsim
 from popsim.model import fertility_policy as fp
+from popsim.model import kernels_monthly as km
 from popsim.model.children import MAX_CHILDREN, bit
 from popsim.model.coords import AGE_GROUPS, REGIMES
 from popsim.model.households import (BYTES_PER_HOUSEHOLD, DONE, ENTRY_AGE, EXIT_AGE, HELD,
@@ -171,24 +172,45 @@ def test_the_milestones_of_a_pregnancy_find_each_current_pregnancy():
     conceived = hh.conceive(idx, T0, p)
     assert conceived.size == idx.size and (hh.next_event[conceived] == -T0).all()
     assert not np.isin(conceived, hh.due(T0 + 2)).any()  # no wake-up while pregnant
-    assert np.array_equal(hh.pregnant_since(T0 + 2, 2), conceived)  # in the order they came
+    assert np.array_equal(hh.pregnant_since(T0 + 2, 2), np.sort(conceived))  # in slot order
     assert hh.pregnant_since(T0 + 2, 1).size == hh.pregnant_since(T0 + 2, 3).size == 0
     # aborted at month 2, half of them conceive again: each pregnancy is found by its own month
     aborted = conceived[:500]
     hh.abort(aborted, T0 + 2, p)
     hh.status[aborted[:250]] = TRYING
     again = hh.conceive(aborted[:250], T0 + 3, p)
-    assert np.array_equal(hh.pregnant_since(T0 + 9, 9), conceived[500:])
-    assert np.array_equal(hh.pregnant_since(T0 + 9, 6), again)
+    assert np.array_equal(hh.pregnant_since(T0 + 9, 9), np.sort(conceived[500:]))
+    assert np.array_equal(hh.pregnant_since(T0 + 9, 6), np.sort(again))
     assert hh.pregnant_since(T0 + 9, 9).dtype == np.int64
-    # a month of many conceptions is kept packed (gaps of one byte, long ones aside): sorted
-    big, _ = population(n=300_000)
-    rng = np.random.default_rng(1)
-    idx = rng.permutation(np.concatenate([rng.choice(100_000, 60_000, replace=False),
-                                          200_000 + rng.choice(100_000, 20_000, replace=False)]))
-    big.status[idx], big.desired[idx] = TRYING, 3
-    conceived = big.conceive(idx, T0, p)
-    assert np.array_equal(big.pregnant_since(T0 + 4, 4), np.sort(conceived))
+    # the month's wake-up scans once for every milestone: the same lists
+    eligibility = Eligibility(p.incentives)
+    for months in (2, 4, 9):
+        t = T0 + months
+        expected = [hh.pregnant_since(t, m).copy() for m in (2, 4, 9)]
+        hh.wake(t, p, "one_child", eligibility)
+        assert hh._milestones[0] == t
+        for m, e in zip((2, 4, 9), expected):
+            assert np.array_equal(hh.pregnant_since(t, m), e)
+            assert hh.pregnant_since(t, m).dtype == np.int64
+
+
+def test_the_month_scan_matches_numpy_on_any_next_event():
+    """One scan of ``next_event`` (:func:`~popsim.model.kernels_monthly.month_scan`): the
+    slots due and trying, due and waiting, and pregnant since each of three months, as numpy
+    finds them, whatever the density of matches (the lists grow past their first size)."""
+    rng = np.random.default_rng(5)
+    t = T0 + 7
+    for n, hits in ((1, 1.0), (4095, 0.01), (70_000, 0.3), (200_003, 0.97)):
+        ne = rng.integers(-T0 - 12, T0 + 12, n).astype(np.int16)
+        pick = rng.random(n) < hits
+        ne[pick] = rng.choice([t, t, -(t - 2), -(t - 4), -(t - 9)], int(pick.sum()))
+        status = rng.integers(0, 6, n).astype(np.int8)
+        got = km.month_scan(ne, status, t, TRYING, WAITING, t - np.array([2, 4, 9]))
+        due = np.flatnonzero(ne == t)
+        want = [due[status[due] == TRYING], due[status[due] == WAITING],
+                *(np.flatnonzero(ne == -(t - m)) for m in (2, 4, 9))]
+        for g, w in zip(got, want):
+            assert g.dtype == np.int64 and np.array_equal(g, w)
 
 
 def test_conception_birth_children_and_the_postpartum_wait():

@@ -1,6 +1,7 @@
 """Compiled kernels (popsim.model.kernels) against the numpy reference: whole runs give
 identical datasets on both paths, and each kernel gives the same bits as its numpy twin on
-random and model-grown inputs. POPSIM_KERNELS is read at every call, so one process runs both."""
+random and model-grown inputs. POPSIM_KERNELS is read when a run starts and every month (or on
+kernels.refresh()), so one process runs both."""
 
 from __future__ import annotations
 
@@ -58,7 +59,14 @@ def test_kernels_and_numpy_give_identical_datasets(monkeypatch, name):
 def test_an_unknown_mode_is_one_clear_error(monkeypatch):
     monkeypatch.setenv("POPSIM_KERNELS", "numpi")
     with pytest.raises(UsageError, match="POPSIM_KERNELS.*numba, numpy.*numpy"):
-        kernels.use_kernels()
+        kernels.refresh()
+    with pytest.raises(UsageError, match="POPSIM_KERNELS"):
+        Streams(1)  # a run reads it when it starts
+    monkeypatch.setenv("POPSIM_KERNELS", "numpy")
+    assert not kernels.refresh() and not kernels.use_kernels()
+    monkeypatch.setenv("POPSIM_KERNELS", "numba")
+    assert kernels.use_kernels() is False  # until the next run or month reads it
+    assert kernels.refresh() and kernels.use_kernels()
 
 
 # ------------------------------------------------------------------------------------------
@@ -68,8 +76,10 @@ def test_an_unknown_mode_is_one_clear_error(monkeypatch):
 def both(monkeypatch, fn):
     """``fn()`` on the numpy path and on the kernel path."""
     monkeypatch.setenv("POPSIM_KERNELS", "numpy")
+    kernels.refresh()
     reference = fn()
     monkeypatch.setenv("POPSIM_KERNELS", "numba")
+    kernels.refresh()
     return reference, fn()
 
 
@@ -227,6 +237,25 @@ def test_evaluate_matches_numpy_with_pledges_and_over_quota_fees(monkeypatch, mo
     _, _, a, b = _twin_on_copies(monkeypatch, model, lambda hh: hh.evaluate(
         idx, model.t, p, "one_child", elig))
     _assert_same_state(a, b)
+
+
+def test_conception_matches_numpy(monkeypatch, model):
+    rng = np.random.default_rng(8)
+    hh0 = model.households
+    idx = np.sort(rng.choice(hh0.n, 3000, replace=False))
+
+    def conceive(hh):
+        hh.status[idx] = 1  # TRYING: some have lapsed wishes, migrants, grey-listed women
+        return hh.conceive(idx, model.t, model.p)
+
+    ref, fast, a, b = _twin_on_copies(monkeypatch, model, conceive)
+    assert fast.dtype == ref.dtype and 0 < ref.size < idx.size
+    np.testing.assert_array_equal(fast, ref)
+    _assert_same_state(a, b)
+    for kind in ([], idx[:0]):  # nobody conceives
+        ref, fast, a, b = _twin_on_copies(monkeypatch, model, lambda hh: hh.conceive(
+            np.array(kind, dtype=np.int64), model.t, model.p))
+        assert ref.size == fast.size == 0
 
 
 def test_limits_match_numpy(monkeypatch, model):

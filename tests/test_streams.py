@@ -57,3 +57,18 @@ def test_borrowed_global_random_is_seeded_inside_and_restored_after():
     with borrowed_global_random():  # no seed: the caller's stream, restored afterwards
         np.random.random(5)
     assert np.random.get_state()[1].tolist() == before[1].tolist()
+
+
+def test_the_kept_keys_are_the_keys_of_every_month():
+    """``Streams.key`` keeps the keys it was asked for (emptied as the store fills) and
+    ``Streams.keys`` gives several at once: the same keys as a fresh computation."""
+    from popsim.model.streams import _month_key
+
+    s = Streams(7)
+    for t in list(range(0, 1200, 7)) * 3 + [0, -5]:
+        for name in ("seek", "fee", "desired"):
+            expected = np.uint64(s._key(name) ^ _month_key(t))
+            assert s.key(name, t) == expected and s.key(name, 0) == s.key(name, 0)
+        both = s.keys(("seek", "fee"), t)
+        assert both.dtype == np.uint64 and list(both) == [s.key("seek", t), s.key("fee", t)]
+    assert len(s._month_keys) <= 1024

@@ -136,6 +136,14 @@ def test_srb_change_and_decline():
     assert d.pooled == pytest.approx((before - after) / 3.0)
 
 
+def test_peak_births_ratio_takes_the_largest_year_over_the_mean_before():
+    ds = DS.copy(deep=True)
+    ds["births"].loc[dict(year=2001, replicate=ds.replicate[0])] *= 2  # 716 -> 1432 births
+    v = compute("peak_births_ratio", ds, (2000, 2002), {"before": "1998-1999"})
+    np.testing.assert_allclose(v.per_replicate, [2.0, 1.0])
+    assert v.pooled == pytest.approx((1432 + 696) / (716 + 696))
+
+
 def test_single_run_without_replicate_dimension():
     one = DS.isel(replicate=0, drop=True)
     v = compute("srb", one, (2000, 2000), {"parity": "2"})
@@ -166,5 +174,6 @@ def test_remaining_counts_and_coverage():
     np.testing.assert_allclose(v.per_replicate, [716.0, 696.0])
     tested = {"srb", "srb_by_parity", "reported_srb", "p_another_child", "fraction_male_next",
               "child_sex_ratio", "illegal_price", "tfr", "women_share_by_children", "cases",
-              "fines", "srb_change", "srb_decline_per_year", "followups", "providers", "births"}
+              "fines", "srb_change", "srb_decline_per_year", "followups", "providers", "births",
+              "peak_births_ratio"}
     assert set(STATISTICS) == tested, "a new statistic needs a known-answer test here"

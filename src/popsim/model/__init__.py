@@ -6,9 +6,10 @@
 - :mod:`popsim.model.children`        each woman's children: sex, birth month, survival
 - :mod:`popsim.model.fertility_policy`  local rules, over-quota births and the maintenance fee
 - :mod:`popsim.model.households`      the vectorised households (struct of arrays), life course
-- :mod:`popsim.model.kernels`, :mod:`~popsim.model.kernels_monthly` and
-  :mod:`~popsim.model.kernels_calls`: compiled (numba) twins of the hot household passes and
-  the stream hash, bitwise equal to the numpy reference path (``POPSIM_KERNELS=numpy``)
+- :mod:`popsim.model.kernels`, :mod:`~popsim.model.kernels_monthly`,
+  :mod:`~popsim.model.kernels_calls` and :mod:`~popsim.model.kernels_market`: compiled (numba)
+  twins of the hot household passes, the stream hash and the market's monthly passes, bitwise
+  equal to the numpy reference path (``POPSIM_KERNELS=numpy``)
 - :mod:`popsim.model.clinics`         providers (Mesa agents) and the illegal market
 - :mod:`popsim.model.selection`       household decisions: motivation, risk, seeking, abortion
 - :mod:`popsim.model.enforcement`     the enforcement office (a Mesa agent) and its case ledger

@@ -64,11 +64,12 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
-from numba import njit
 
 from ..errors import ScenarioError
 from ..scenario.year import EnforcementValues, YearValues
 from . import kernels
+from . import kernels_market as kmk
+from .kernels_market import COUNTY_WIDE, OUTSIDE
 from .streams import Streams
 
 __all__ = ["Clinic", "Market", "KINDS", "MOBILE", "COUNTY_WIDE", "OUTSIDE", "penalty",
@@ -77,9 +78,8 @@ __all__ = ["Clinic", "Market", "KINDS", "MOBILE", "COUNTY_WIDE", "OUTSIDE", "pen
 KINDS = ("county_hospital", "township_centre", "private_clinic", "pharmacy", "out_of_county",
          "mobile_operator")
 HOSPITAL, CENTRE, PRIVATE, PHARMACY, OUT, MOBILE = range(6)
-#: The township of a county-wide provider (a county hospital or a mobile operator: it serves
-#: every township) and of a provider outside the county.
-COUNTY_WIDE, OUTSIDE = -1, -2
+# COUNTY_WIDE, OUTSIDE: the township of a county-wide provider (a county hospital or a mobile
+# operator) and of one outside the county (defined in kernels_market, which compiles them in)
 #: Largest relative error allowed between ``townships / scale`` and the whole number of
 #: townships a sample simulates: beyond it the sample's households per township would differ
 #: from the county's by more than this share.
@@ -327,9 +327,12 @@ class Market:
         services this month.
 
         Underground providers exist only to sell these services: one that stops offering
-        closes.
+        closes. Compiled (:func:`~popsim.model.kernels_market.decide_prices`,
+        :func:`~popsim.model.kernels_market.decide_offer`) unless ``POPSIM_KERNELS=numpy``.
         """
         c, m, e = self.col, p.market, p.enforcement
+        if kernels.use_kernels():
+            return self._decide_compiled(p)
         risk = c["risk"]
         c["hiding"] = hiding = self._hiding(p, risk)
         self._reach_loss = m.hiding_reach_loss  # for this month's matching
@@ -343,6 +346,32 @@ class Market:
         c["offering"] = offering = c["open"] & c["has_us"] & (gain > 0)
         c["open"][self._rows["underground"] & ~offering] = False
 
+    def _decide_compiled(self, p: YearValues) -> None:
+        """:meth:`decide` in two kernels (:mod:`~popsim.model.kernels_market`); between them
+        numpy computes ``expm1`` of the exponent of the chance of a case and draws the noise
+        (the reference's draw, of the same size)."""
+        c, m, e = self.col, p.market, p.enforcement
+        self._reach_loss = m.hiding_reach_loss
+        loss = penalty(e, m) if e.ban else 0.0
+        if p.registration.approval_required:  # as in _gain
+            late_price, acts = m.late_abortion_price, 1 + m.late_share * m.late_risk_ratio
+        else:
+            late_price, acts = m.legal_abortion_price, 1.0
+        c["hiding"], c["price_sd"], c["price_late"], power = kmk.decide_prices(
+            c["risk"], self._rows["mobile"], c["demand"], bool(e.ban), float(m.hiding_max),
+            float(m.hiding_half_risk), float(m.risk_pass_through), float(loss),
+            float(m.sd_price), float(m.broker_fee), float(m.late_abortion_price),
+            float(m.late_risk_ratio), float(acts))
+        expm1 = np.expm1(power)  # minus the chance of a case
+        noise = self._decision_rng.normal(
+            0.0, m.decision_noise * m.ethics_mean * self.list_revenue(p) + 1.0, self.n)
+        c["offering"] = kmk.decide_offer(
+            c["demand"], c["risk"], c["hiding"], c["ethics"], noise, expm1,
+            float(m.sd_price + m.late_share * late_price), float(m.risk_pass_through),
+            float(loss), float(acts), float(self.list_revenue(p)),
+            1.0 if e.ban else float(m.unbanned_ethics), float(m.risk_aversion), c["open"],
+            c["has_us"], self._rows["underground"])
+
     def search(self, township: np.ndarray, migrant: np.ndarray, travel: np.ndarray,
                u_order: np.ndarray, u_pick: np.ndarray,
                capacity: float) -> tuple[np.ndarray, np.ndarray]:
@@ -354,12 +383,12 @@ class Market:
         (``travel``) they look out of county, as migrants always do. Seekers are served in the
         order of ``u_order``; ``u_pick`` picks uniformly among the providers in reach (its
         remainder decides whether a hidden provider is found). Returns each seeker's provider
-        row (-1 if none) and whether it is out of county. Compiled (:func:`_search_pass`)
-        unless ``POPSIM_KERNELS=numpy``.
+        row (-1 if none) and whether it is out of county. Compiled
+        (:func:`~popsim.model.kernels_market.search_pass`) unless ``POPSIM_KERNELS=numpy``.
         """
         c = self.col
         if kernels.use_kernels():
-            provider, out, migrants = _search_pass(
+            provider, out, migrants = kmk.search_pass(
                 township, migrant, travel, u_order, u_pick, float(capacity), c["offering"],
                 c["served"], c["township"], c["hiding"], float(self._reach_loss),
                 self.townships, self.local_seekers, self.unmet)
@@ -429,8 +458,11 @@ class Market:
         """Update demand expectations and risk beliefs; underground entry. Returns entries.
 
         ``case_rows``: the providers against which a case was pursued this month (repeats
-        count)."""
+        count). Compiled (:func:`~popsim.model.kernels_market.end_month_pass`) unless
+        ``POPSIM_KERNELS=numpy``."""
         c, m = self.col, p.market
+        if kernels.use_kernels():
+            return self._end_month_compiled(p, campaign_launch, case_rows)
         towns = self.townships
         off, rows = c["offering"], self._rows
         local, cw, out, tw = rows["local"], rows["county_wide"], rows["outside"], rows["local_tw"]
@@ -444,6 +476,24 @@ class Market:
         c["demand"] += m.demand_smoothing * (np.where(off, c["served"], share) - c["demand"])
         self._learn(p, campaign_launch, case_rows)
         return self._entry(p)
+
+    def _end_month_compiled(self, p: YearValues, campaign_launch: bool,
+                            case_rows: np.ndarray) -> int:
+        """:meth:`end_month` in one kernel, with the scalars of :meth:`_learn` in its order;
+        the entry (numpy: its draws) only when a township's unmet demand reaches the
+        threshold, as the reference draws nothing otherwise."""
+        c, m, e = self.col, p.market, p.enforcement
+        c["risk"], hot = kmk.end_month_pass(
+            c["offering"], c["served"], c["demand"], c["township"], c["risk"], c["inspected"],
+            self.local_seekers, int(self.outside_seekers), float(m.demand_smoothing),
+            bool(e.ban), float(m.prior_risk), float(m.outside_risk),
+            float(0.5 ** (1.0 / m.news_half_life)), float(m.risk_per_inspection), case_rows,
+            float(self.news_share * self.scale), float(m.risk_per_case_township),
+            float(e.publicity * m.risk_per_case_county),
+            float(e.publicity * m.risk_per_case_outside * self.news_share * self.scale),
+            bool(campaign_launch), float(m.risk_per_campaign), self.unmet,
+            float(m.entry_threshold))
+        return self._entry(p) if hot else 0
 
     def _learn(self, p: YearValues, campaign_launch: bool, case_rows: np.ndarray) -> None:
         """Risk beliefs: decay toward the prior, then this month's news (module docstring)."""
@@ -520,80 +570,3 @@ class Market:
         # a provider caught learns the risk is real
         c["risk"][rows] = np.maximum(c["risk"][rows], m.risk_when_caught)
         return e.fine * rows.size
-
-
-# ------------------------------------------------------------------------------------------------
-# the compiled twin of Market.search (the rules of popsim.model.kernels: the same bits, no
-# transcendental function): one call instead of some fifty small numpy calls a month
-
-
-@njit(cache=True)
-def _search_pass(township, migrant, travel, u_order, u_pick, cap, offering, served, prov_tw,
-                 hiding, reach_loss, towns, local_seekers, unmet):
-    """:meth:`Market.search` in one pass (``local_seekers``, ``unmet`` and ``served`` in
-    place); also returns the migrants, which the caller adds to ``outside_seekers``."""
-    n = township.size
-    provider = np.full(n, -1, np.int64)
-    avail = offering & (served < cap)
-    # the providers in reach as the numpy path lists them: in-town ones by township, then row
-    in_town = np.flatnonzero(avail & (prov_tw >= 0))
-    in_town = in_town[np.argsort(prov_tw[in_town], kind="mergesort")]
-    start = np.searchsorted(prov_tw[in_town], np.arange(towns + 1))
-    county = np.flatnonzero(avail & (prov_tw == COUNTY_WIDE))
-    outside = np.flatnonzero(avail & (prov_tw == OUTSIDE))
-    local, go_out = np.empty(n, np.int64), np.empty(n, np.int64)
-    n_local = n_go = 0
-    for j in range(n):
-        if migrant[j]:  # migrants look out of county first, in their order
-            go_out[n_go] = j
-            n_go += 1
-            continue
-        local[n_local] = j
-        n_local += 1
-        t = township[j]
-        local_seekers[t] += 1.0
-        n_town = start[t + 1] - start[t]
-        n_all = n_town + county.size
-        x = u_pick[j] * n_all
-        k = min(np.int64(x), max(n_all - 1, 0))
-        if k < n_town:
-            provider[j] = in_town[start[t] + k]
-        elif n_all > 0:
-            provider[j] = county[k - n_town]
-        if provider[j] >= 0 and x - k < reach_loss * hiding[provider[j]]:
-            provider[j] = -1
-    n_mig = n_go
-    _capacity(provider, local[:n_local], u_order, cap, served)
-    for j in local[:n_local]:
-        if provider[j] < 0:
-            unmet[township[j]] += 1.0
-            if travel[j]:  # then the residents who found nothing and travel
-                go_out[n_go] = j
-                n_go += 1
-    if n_go and outside.size:
-        for j in go_out[:n_go]:
-            x = u_pick[j] * outside.size
-            k = min(np.int64(x), outside.size - 1)
-            provider[j] = outside[k]
-            if x - k < reach_loss * hiding[provider[j]]:
-                provider[j] = -1
-        _capacity(provider, go_out[:n_go], u_order, cap, served)
-    out = np.zeros(n, np.bool_)
-    for j in range(n):
-        if provider[j] >= 0:
-            served[provider[j]] += 1
-            out[j] = prov_tw[provider[j]] == OUTSIDE
-    return provider, out, n_mig
-
-
-@njit(cache=True, inline="always")
-def _capacity(provider, among, u_order, cap, served):
-    """:meth:`Market._enforce_capacity`: a seeker's place at its provider is its rank among
-    the provider's seekers by ``u_order`` (ties by position), the order of ``np.lexsort``."""
-    sel = among[provider[among] >= 0]
-    ahead = np.zeros(served.size, np.int64)
-    for j in sel[np.argsort(u_order[sel], kind="mergesort")]:
-        r = provider[j]
-        if ahead[r] >= cap - served[r]:
-            provider[j] = -1
-        ahead[r] += 1

@@ -72,11 +72,13 @@ LIFE_MONTHS = (EXIT_AGE - ENTRY_AGE) * 12
 #: Natural fertility by age group relative to 20-24 (Coale & Trussell 1974, n(a)).
 NATURAL_FERTILITY = np.array([0.89, 1.0, 0.94, 0.86, 0.70, 0.36, 0.05])
 #: What the kernels of :meth:`Households.evaluate` need of the constants above and below.
-_CONSTANTS = (NATURAL_FERTILITY, EXIT_AGE, LIFE_MONTHS, TRYING, HELD, DONE, NO_EVENT)
+_CONSTANTS = (tuple(NATURAL_FERTILITY), EXIT_AGE, LIFE_MONTHS, TRYING, HELD, DONE, NO_EVENT)
 #: Households per chunk of a pass over many (bounds temporaries; the yearly float sums round
 #: by CHUNK, so it stays); decisions (each a household's own) take the smaller DECISION_CHUNK.
 CHUNK, DECISION_CHUNK = 1 << 20, 1 << 18
-_PACKED, _NO_SLOTS = 1 << 16, np.zeros(0, dtype=np.int32)  # see _pack
+#: The gestation months at which the model asks who is pregnant (:meth:`Households.wake`):
+#: the choice of sex determination, the ultrasound, the birth.
+MILESTONES = (2, 4, 9)
 
 _STATE = {  # name: dtype, or (dtype, columns). One entry per household.
     "birth_month": np.int16, "township": np.int16, "rural": np.bool_, "migrant": np.bool_,
@@ -95,27 +97,16 @@ BYTES_PER_HOUSEHOLD = sum(np.dtype(d[0]).itemsize * d[1] if isinstance(d, tuple)
 ROUTE_NONE, ROUTE_EARLY, ROUTE_ULTRASOUND = 0, 1, 2
 
 
-def _pack(idx: np.ndarray):
-    """A month's conceptions, kept for :meth:`Households.pregnant_since` as int32, or, if many
-    (a run's first months), sorted as the first slot and one byte per gap to the next, the gaps
-    of 255 slots or more set aside."""
-    if idx.size < _PACKED:
-        return idx.astype(np.int32)
-    if (idx[1:] < idx[:-1]).any():  # (wake gives them sorted)
-        idx = np.sort(idx)
-    gaps = np.diff(idx)
-    big = np.flatnonzero(gaps >= 255)
-    return int(idx[0]), gaps.astype(np.uint8), big, gaps[big]
-
-
-def _unpack(packed) -> np.ndarray:
-    """The slots :func:`_pack` kept (int32, or int64 if packed)."""
-    if isinstance(packed, np.ndarray):
-        return packed
-    first, gaps, big, jumps = packed
-    idx = np.concatenate((np.array([first], dtype=np.int64), gaps))
-    idx[big + 1] = jumps
-    return np.cumsum(idx, out=idx)
+def _allocate(n: int) -> list[np.ndarray]:
+    """Zeroed state arrays of ``n`` households (in the order of ``_STATE``), views into one
+    buffer: the kernels read a dozen arrays at random slots, and one large buffer gets huge
+    pages (numpy asks above 4 MB) where megabyte arrays would not: fewer page-table walks."""
+    specs = [((n, d[1]), np.dtype(d[0])) if isinstance(d, tuple) else ((n,), np.dtype(d))
+             for d in _STATE.values()]
+    sizes = [int(np.prod(shape)) * dt.itemsize for shape, dt in specs]
+    starts = np.cumsum([0] + [-(-z // 64) * 64 for z in sizes])  # 64-byte aligned
+    buf = np.zeros(int(starts[-1]), dtype=np.uint8)
+    return [buf[a:a + z].view(dt).reshape(shape) for (shape, dt), z, a in zip(specs, sizes, starts)]
 
 
 class Households:
@@ -155,15 +146,14 @@ class Households:
         self.n = n
         self.townships = townships
         self.streams = streams
-        for name, dt in _STATE.items():
-            shape, dt = ((n, dt[1]), dt[0]) if isinstance(dt, tuple) else (n, dt)
-            setattr(self, name, np.zeros(shape, dtype=dt))
+        for name, view in zip(_STATE, _allocate(n)):
+            setattr(self, name, view)
         self.next_event[:] = NO_EVENT
         self.provider[:] = -1
         # Slot i takes a new 15-year-old every LIFE_MONTHS months, in month i * LIFE_MONTHS // n
         # (slots sorted by it, so each month's exits are one block: from ceil(ph * n / L) on)
         self._block_start = -(-np.arange(LIFE_MONTHS + 1, dtype=np.int64) * n // LIFE_MONTHS)
-        self._conceptions: dict[int, np.ndarray] = {}
+        self._milestones: tuple[int, dict[int, np.ndarray]] = (t0 - 1, {})  # see wake
         # Initial women: every age 15-49 present at t0, all as if just entered (the burn-in
         # gives them their histories).
         for ph in range(LIFE_MONTHS):
@@ -193,11 +183,14 @@ class Households:
         return s.start + np.flatnonzero(self.next_event[s] == t)
 
     def pregnant_since(self, t: int, months: int) -> np.ndarray:
-        """Households (int64) whose current pregnancy began ``months`` months before ``t``."""
-        month = t - months
-        idx = _unpack(self._conceptions.get(month, _NO_SLOTS))
-        on = (self.status[idx] == PREGNANT) & (self.next_event[idx] == -month)
-        return idx[on].astype(np.int64, copy=False)
+        """Households (int64, in slot order) whose current pregnancy began ``months`` months
+        before ``t``: for the :data:`MILESTONES` of month ``t``, the lists of the month's scan
+        (:meth:`wake`; a pregnancy ended after it, such as an abortion at month 2, stays in
+        its list), else a scan now."""
+        month, lists = self._milestones
+        if month == t and months in lists:
+            return lists[months]
+        return np.flatnonzero(self.next_event == months - t)  # (only a pregnancy's is < 0)
 
     def limit(self, idx: np.ndarray, regime: str, if_girl: bool = False) -> np.ndarray:
         """Births each household's local fertility rule allows under the national ``regime``.
@@ -334,14 +327,23 @@ class Households:
 
     def wake(self, t: int, p: YearValues, regime: str, eligibility: Eligibility) -> None:
         """Women whose wait ends this month: those trying conceive (:meth:`conceive`), those
-        waiting (after union, a birth or an abortion) decide whether to try (:meth:`evaluate`)."""
-        trying = []
-        for s in self.chunks(DECISION_CHUNK):  # bounded temporaries (the first months wake most)
-            due = self.due(t, s)
-            status = self.status[due]
-            trying.append(due[status == TRYING])
-            self.evaluate(due[status == WAITING], t, p, regime, eligibility)
-        self.conceive(np.concatenate(trying), t, p)  # other slots: the order does not matter
+        waiting (after union, a birth or an abortion) decide whether to try (:meth:`evaluate`).
+        The same scan of ``next_event`` finds the pregnancies at the :data:`MILESTONES` for
+        :meth:`pregnant_since` (nothing else this month starts or ends one of them before it
+        is asked for: entries and exits come first, the decisions here wake nobody now)."""
+        if kernels.use_kernels():
+            trying, waiting, *later = km.month_scan(self.next_event, self.status, t, TRYING,
+                                                    WAITING, t - np.array(MILESTONES))
+        else:
+            due = self.due(t)
+            trying, waiting = (due[self.status[due] == s] for s in (TRYING, WAITING))
+            later = [np.flatnonzero(self.next_event == m - t) for m in MILESTONES]
+        self._milestones = (t, dict(zip(MILESTONES, later)))
+        # by blocks of slots, to bound temporaries (the first months wake most)
+        cut = np.searchsorted(waiting, np.arange(DECISION_CHUNK, self.n, DECISION_CHUNK))
+        for part in np.split(waiting, cut) if cut.size else (waiting,):
+            self.evaluate(part, t, p, regime, eligibility)
+        self.conceive(trying, t, p)  # other slots: the order does not matter
 
     def evaluate(self, idx: np.ndarray, t: int, p: YearValues, regime: str,
                  eligibility: Eligibility, lag_months: float = 0.0) -> None:
@@ -393,25 +395,24 @@ class Households:
         self.next_event[stop] = NO_EVENT
 
     def conceive(self, idx: np.ndarray, t: int, p: YearValues) -> np.ndarray:
-        """Trying women whose wait ended conceive, unless their wish has lapsed meanwhile."""
+        """Trying women whose wait ended conceive, unless their wish has lapsed meanwhile.
+        Returns those who conceived."""
+        if kernels.use_kernels():
+            return calls.conceive(self, idx, t, p, (DONE, PREGNANT, NO_EVENT, ROUTE_NONE))
+        srb, reg = p.behaviour.natural_srb, p.registration
         still = (self.parity[idx] < self.desired[idx]) | self.needs_son(idx, p)
         lapsed = idx[~still]
         self.status[lapsed] = DONE
         self.next_event[lapsed] = NO_EVENT
         idx = idx[still]
-        srb = p.behaviour.natural_srb
         self.fetus_male[idx] = self.streams.uniform("fetus_sex", t, idx) < srb / (100.0 + srb)
-        cover = np.where(self.migrant[idx], p.registration.coverage * p.registration.migrant_factor,
-                         p.registration.coverage)
+        cover = np.where(self.migrant[idx], reg.coverage * reg.migrant_factor, reg.coverage)
         self.registered[idx] = self.grey[idx] | (self.streams.uniform("registration", t, idx)
                                                  < cover)
         self.status[idx] = PREGNANT
         self.next_event[idx] = -t
         self.route[idx] = ROUTE_NONE
         self.provider[idx] = -1
-        if idx.size:
-            self._conceptions[t] = _pack(idx)
-        self._conceptions.pop(t - 10, None)
         return idx
 
     # ---------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from .children import CENSUS, GROUP_MONTHS, SIBSHIP_AGES
 from .fertility_policy import limit_table, local_table, overquota_probability
 
 __all__ = ["desired_tables", "desired_size", "yearly_norms", "census", "evaluate", "births",
-           "motivation", "enter"]
+           "motivation", "enter", "conceive"]
 
 
 @lru_cache(maxsize=64)
@@ -90,12 +90,21 @@ def census(hh, t_end: int, regime: str, inactive: int) -> dict[str, np.ndarray]:
 _NO_PLEDGE = np.zeros(0, dtype=np.bool_)
 
 
+@lru_cache(maxsize=64)
+def _fecundity(fecundability: float, natural: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """The monthly fecundability by age group and ``log1p(-min(f, 0.999))`` of each (the
+    conception wait's denominator), with the reference's numpy operations, once a year."""
+    fec = fecundability * np.array(natural)
+    return fec, np.log1p(-np.minimum(fec, 0.999))
+
+
 def evaluate(hh, idx: np.ndarray, t: int, p: YearValues, regime: str, eligibility,
              lag_months: float, constants: tuple) -> None:
     """:meth:`~popsim.model.households.Households.evaluate` in three kernels; numpy computes
     the over-quota probabilities (``exp``) of the women who want a child over their limit and
     the logarithms of the conception waits of those who try. ``constants``: the households'
-    natural fertility by age group, exit age, months of life, statuses and no-event month."""
+    natural fertility by age group (a tuple), exit age, months of life, statuses and no-event
+    month."""
     natural, exit_age, life_months, trying, held, done, no_event = constants
     fe, key = p.fertility, hh.streams.key
     pledged = _NO_PLEDGE
@@ -110,14 +119,13 @@ def evaluate(hh, idx: np.ndarray, t: int, p: YearValues, regime: str, eligibilit
         i = idx[over]
         prob[over] = overquota_probability(need[over], hh.rural[i], hh.income_mult[i], excess,
                                            p)
-    fec = fe.fecundability * natural
-    keys = np.array([key("overquota", t), key("adaptation", t), key("conception_wait", t)],
-                    dtype=np.uint64)
+    fec, log_f = _fecundity(fe.fecundability, natural)
+    keys = hh.streams.keys(("overquota", "adaptation", "conception_wait"), t)
     tries, held_on, u, group = km.evaluate_decide(
         idx, t, hh.parity, hh.birth_month, hh.desired, hh.resigned, need, want, lim, prob, keys,
         fe.son_adaptation, fe.desire_adaptation, fec, float(exit_age))
     km.evaluate_schedule(
-        idx, t, tries, held_on, np.log1p(-u[tries]), np.log1p(-np.minimum(fec, 0.999)), group,
+        idx, t, tries, held_on, np.log1p(-u[tries]), log_f, group,
         lim, hh.parity, hh.child_born, float(p.policy.birth_spacing), regime != "none",
         float(lag_months), key("policy_lag", t), float(life_months), hh.status, hh.next_event,
         trying, held, done, no_event)
@@ -127,9 +135,8 @@ def births(hh, idx: np.ndarray, t: int, p: YearValues, regime: str, waiting: int
     """:meth:`~popsim.model.households.Households.give_birth`: the fields of its ``Births``
     in order (idx, male, parity, sons and daughters before, provider, rural, local rule,
     over quota, hidden, fee)."""
-    key, pol, pop, fe = hh.streams.key, p.policy, p.population, p.fertility
-    keys = np.array([key("overquota_hidden", t), key("fee", t), key("postpartum", t)],
-                    dtype=np.uint64)
+    pol, pop, fe = p.policy, p.population, p.fertility
+    keys = hh.streams.keys(("overquota_hidden", "fee", "postpartum"), t)
     out = km.births_pass(
         idx, t, hh.fetus_male, hh.parity, hh.sons, hh.daughters, hh.rural, hh.rule,
         hh.child_male, hh.child_born, hh.provider, hh.status, hh.next_event,
@@ -162,10 +169,25 @@ def motivation(hh, idx: np.ndarray, t: int, p: YearValues, regime: str,
         p.son_preference.daughter_preference)
 
 
+@lru_cache(maxsize=64)
+def _entry_tables(cohort_mean: float, rural_shift: float, concentration: float,
+                  shares: tuple[float, float, float]) -> tuple[np.ndarray, ...]:
+    """What :meth:`~popsim.model.households.Households._enter` computes for every new woman
+    from her residence alone, by residence (urban, rural), with the reference's numpy
+    operations: the Beta parameters of her son preference and whether its mean is positive;
+    and the cumulative shares of the local rule groups
+    (:func:`~popsim.model.fertility_policy.draw_groups`)."""
+    mean = cohort_mean + np.array([False, True]) * rural_shift
+    m = np.clip(mean, 0.01, 0.99)
+    edges = np.minimum(np.cumsum(shares), 1.0)
+    return m * concentration, (1 - m) * concentration, mean > 0, edges
+
+
 def enter(hh, idx: np.ndarray, t: int, p: YearValues, birth_month: int | None,
           entry_age: int, waiting: int) -> None:
     """:meth:`~popsim.model.households.Households._enter`: the generator's draws in the
-    reference's order, the writes in two kernels, ``exp`` and the Beta draw in numpy."""
+    reference's order, the writes in two kernels, ``exp`` and the Beta draw in numpy (its
+    parameters from per-residence tables)."""
     g = hh.streams.generator("entry")
     k = idx.size
     pop, sp, fe = p.population, p.son_preference, p.fertility
@@ -177,12 +199,12 @@ def enter(hh, idx: np.ndarray, t: int, p: YearValues, birth_month: int | None,
     s = pop.income_sigma
     hh.income_mult[idx] = np.exp(s * g.standard_normal(k) - 0.5 * s * s)
     hh.desired[idx] = desired_size(hh, idx, fe)
-    mean = sp.cohort_mean + rural * sp.rural_shift
-    m = np.clip(mean, 0.01, 0.99)
-    hh.son_pref[idx] = g.beta(m * sp.concentration, (1 - m) * sp.concentration) * (mean > 0)
     pol = p.policy
-    edges = np.minimum(np.cumsum([pol.rural_one_child_share, pol.two_child_share,
-                                  pol.three_child_share]), 1.0)
+    a, b, on, edges = _entry_tables(sp.cohort_mean, sp.rural_shift, sp.concentration,
+                                    (pol.rural_one_child_share, pol.two_child_share,
+                                     pol.three_child_share))
+    hh.son_pref[idx] = (g.beta(np.where(rural, a[1], a[0]), np.where(rural, b[1], b[0]))
+                        * np.where(rural, on[1], on[0]))
     u_rule, u_law, u_inc = g.random(k), g.random(k), g.random(k)
     union = g.normal(fe.union_age, fe.union_age_sd, k)
     km.enter_rest(idx, t, rural, u_rule, edges, u_law, p.behaviour.law_awareness_base, u_inc,
@@ -191,3 +213,17 @@ def enter(hh, idx: np.ndarray, t: int, p: YearValues, birth_month: int | None,
                   hh.child_dead, hh.fetus_male, hh.registered, hh.grey, hh.certified,
                   hh.resigned, hh.provider, hh.law_aware, hh.inc_aware, hh.status,
                   hh.birth_month, hh.next_event)
+
+
+def conceive(hh, idx: np.ndarray, t: int, p: YearValues, constants: tuple) -> np.ndarray:
+    """:meth:`~popsim.model.households.Households.conceive`; ``constants``: the statuses done
+    and pregnant, the no-event month and the route of no sex determination."""
+    if idx.size == 0:
+        return idx
+    srb, reg = p.behaviour.natural_srb, p.registration
+    return km.conceive_pass(
+        idx, t, hh.parity, hh.desired, hh.sons, hh.son_pref, hh.resigned, hh.migrant, hh.grey,
+        hh.fetus_male, hh.registered, hh.status, hh.next_event, hh.route, hh.provider,
+        hh.streams.keys(("fetus_sex", "registration"), t), np.float32(p.son_preference.threshold),
+        p.fertility.son_seeking_max_parity, srb / (100.0 + srb), reg.coverage,
+        reg.coverage * reg.migrant_factor, *constants)

@@ -28,7 +28,7 @@ from ..provenance import provenance
 from ..scenario.loader import check_seed, load_scenario, parse_overrides
 from ..scenario.parameters import Scenario
 from ..scenario.year import YearParams, YearValues
-from . import selection
+from . import kernels, selection
 from .accountability import Accountability
 from .clinics import Clinic, Market, sample_townships
 from .enforcement import EnforcementOffice, OfficeMonth
@@ -198,6 +198,7 @@ class PopSimModel(mesa.Model):
            whether to offer illegal services next month; underground providers may open.
         9. **Record** the month's counts; in December the year-end stocks and census.
         """
+        kernels.refresh()  # POPSIM_KERNELS, once a month (kernels.use_kernels)
         if self.t % 12 == 0:
             self._year_values()
             self._accountability()

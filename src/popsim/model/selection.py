@@ -233,6 +233,8 @@ def seek(hh: Households, streams: Streams, m: Month) -> Seeking:
         seeks, early, income = _seeks_numpy(hh, streams, idx, mot, m)
     idx, mot, income, early = idx[seeks], mot[seeks], income[seeks], early[seeks]
     e_idx = idx[early]
+    if e_idx.size == 0:  # no early test: nothing to decide (the draws are hashes, order-free)
+        return Seeking(ultrasound=idx, early=e_idx, aborted=e_idx)
     unwanted = hh.test(e_idx, t, tech.early_test_accuracy) == wants_son(hh, e_idx)
     aborts = unwanted & abortion_decision(hh, streams, e_idx, m, mot[early], income[early],
                                           mk.legal_abortion_price, 0.0)
@@ -274,8 +276,7 @@ def _seeks(hh: Households, streams: Streams, idx: np.ndarray, mot: np.ndarray,
     approval = bool(p.registration.approval_required)
     girl = b.expected_girl_share
     term_price = m.late_price if approval else mk.legal_abortion_price
-    keys = np.array([streams.key(k, t) for k in ("early_access", "seek", "early_choice")],
-                    dtype=np.uint64)
+    keys = streams.keys(("early_access", "seek", "early_choice"), t)
     income, u_us, u_early, has_early, pre, first, u_seek, u_choice = km.seek_utilities(
         idx, mot, hh.rural, hh.income_mult, hh.law_aware, hh.grey, hh.registered, hh.parity,
         keys, pop.income_rural, pop.urban_income_ratio, m.county_risk, b.grey_risk,
@@ -322,9 +323,11 @@ def late_abortions(hh: Households, market: Market, streams: Streams, m: Month,
                 == wants_son(hh, clients.women))
     idx, prov = clients.women[unwanted], clients.providers[unwanted]
     out = clients.out_of_county[unwanted]
+    illegal = bool(p.registration.approval_required)
+    if idx.size == 0:  # nobody to decide (the draws are hashes: skipping moves no stream)
+        return LateAbortions(idx, prov, out, illegal, np.zeros(0, dtype=bool))
     mot = motivation(hh, idx, t, p, m.regime, m.eligibility)
     income = hh.income(idx, p)
-    illegal = bool(p.registration.approval_required)
     if illegal:
         price = market.col["price_late"][prov] + out * b.travel_cost
         risk = late_risk(perceived_risk(hh.law_aware[idx], hh.grey[idx], m.county_risk, b),

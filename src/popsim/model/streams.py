@@ -101,6 +101,8 @@ class Streams:
         self._root = _mix_int(self.seed ^ 0x5EED5EED5EED5EED)
         self._keys: dict[str, int] = {}
         self._generators: dict[str, np.random.Generator] = {}
+        self._month_keys: dict[tuple, np.uint64 | np.ndarray] = {}  # see key
+        kernels.refresh()  # a new run reads POPSIM_KERNELS (kernels.use_kernels)
 
     def _key(self, name: str) -> int:
         key = self._keys.get(name)
@@ -110,8 +112,23 @@ class Streams:
         return key
 
     def key(self, name: str, t: int) -> np.uint64:
-        """The hash key of stream ``name`` in month ``t`` (what the kernels take)."""
-        return np.uint64(self._key(name) ^ _month_key(t))
+        """The hash key of stream ``name`` in month ``t`` (what the kernels take). Kept: the
+        month's parts ask for the same keys many times (the store is emptied as it fills)."""
+        k = self._month_keys.get((name, t))
+        if k is None:
+            if len(self._month_keys) >= 512:
+                self._month_keys.clear()
+            k = self._month_keys[name, t] = np.uint64(self._key(name) ^ _month_key(t))
+        return k
+
+    def keys(self, names: tuple[str, ...], t: int) -> np.ndarray:
+        """The keys of several streams in month ``t`` as one uint64 array (kept like
+        :meth:`key`'s: the caller must not write to it)."""
+        k = self._month_keys.get((names, t))
+        if k is None:
+            k = np.array([self.key(n, t) for n in names], dtype=np.uint64)
+            self._month_keys[names, t] = k
+        return k
 
     def uniform(self, name: str, t: int, idx: np.ndarray) -> np.ndarray:
         """Uniform [0, 1) draws of stream ``name`` in month ``t`` for household slots ``idx``

@@ -152,6 +152,20 @@ def srb_decline_per_year(ds, years, subset) -> Value:
                  (before.per_replicate - after.per_replicate) / span)
 
 
+def peak_births_ratio(ds, years, subset) -> Value:
+    """Births of the window's largest year over the mean yearly births of the ``before``
+    window: the size of a birth response (the 2016 two-child change: 1.08 nationally)."""
+    def yearly(window):  # births by year and replicate
+        b = _replicated(_window(ds["births"], window))
+        return b.sum([d for d in b.dims if d not in ("year", "replicate")])
+
+    after, before = yearly(years), yearly(_years_of(subset["before"]))
+    pooled = float(after.sum("replicate").max("year") / before.sum("replicate").mean("year"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = (after.max("year") / before.mean("year")).values.astype(float)
+    return Value(pooled, per)
+
+
 def _sibship(ds, years, subset) -> tuple[xr.DataArray, ...]:
     comp = subset["composition"]
     names = [str(c) for c in ds["composition"].values]
@@ -230,6 +244,8 @@ STATISTICS: dict[str, Statistic] = {s.name: s for s in (
               ("births",), srb_change, ("before",)),
     Statistic("srb_decline_per_year", "points a year", "fall of the SRB per year since 'before'",
               ("births",), srb_decline_per_year, ("before",)),
+    Statistic("peak_births_ratio", "ratio", "births of the window's largest year over the "
+              "yearly births of 'before'", ("births",), peak_births_ratio, ("before",)),
     Statistic("p_another_child", "probability", "probability of another child by sibship",
               ("sibship_women", "sibship_another"), p_another_child, ("composition",)),
     Statistic("fraction_male_next", "fraction", "fraction male of the next birth by sibship",
