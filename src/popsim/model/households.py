@@ -331,18 +331,14 @@ class Households:
         The same scan of ``next_event`` finds the pregnancies at the :data:`MILESTONES` for
         :meth:`pregnant_since` (nothing else this month starts or ends one of them before it
         is asked for: entries and exits come first, the decisions here wake nobody now)."""
-        if kernels.use_kernels():
-            trying, waiting, *later = km.month_scan(self.next_event, self.status, t, TRYING,
-                                                    WAITING, t - np.array(MILESTONES))
-        else:
-            due = self.due(t)
-            trying, waiting = (due[self.status[due] == s] for s in (TRYING, WAITING))
-            later = [np.flatnonzero(self.next_event == m - t) for m in MILESTONES]
+        found = []
+        for s in self.chunks(DECISION_CHUNK):  # bounded temporaries (the first months wake most)
+            trying, waiting, *pregnant = calls.month_scan(self, t, s, (TRYING, WAITING),
+                                                          MILESTONES)
+            self.evaluate(waiting, t, p, regime, eligibility)
+            found.append((trying, *pregnant))
+        trying, *later = (np.concatenate(x) for x in zip(*found))
         self._milestones = (t, dict(zip(MILESTONES, later)))
-        # by blocks of slots, to bound temporaries (the first months wake most)
-        cut = np.searchsorted(waiting, np.arange(DECISION_CHUNK, self.n, DECISION_CHUNK))
-        for part in np.split(waiting, cut) if cut.size else (waiting,):
-            self.evaluate(part, t, p, regime, eligibility)
         self.conceive(trying, t, p)  # other slots: the order does not matter
 
     def evaluate(self, idx: np.ndarray, t: int, p: YearValues, regime: str,

@@ -215,6 +215,20 @@ def enter(hh, idx: np.ndarray, t: int, p: YearValues, birth_month: int | None,
                   hh.birth_month, hh.next_event)
 
 
+def month_scan(hh, t: int, s: slice, statuses: tuple[int, int], milestones: tuple) -> list:
+    """The slots among ``s`` due in month ``t`` that are trying and those waiting
+    (``statuses``), then those pregnant since each of ``milestones`` months, in slot order
+    (:meth:`~popsim.model.households.Households.wake`); the numpy path when the kernels are
+    off. A pregnant woman's ``next_event`` is minus her conception month."""
+    if kernels.use_kernels():
+        out = km.month_scan(hh.next_event[s], hh.status[s], t, *statuses,
+                            t - np.array(milestones))
+        return [s.start + x for x in out]
+    due = hh.due(t, s)
+    return ([due[hh.status[due] == st] for st in statuses]
+            + [s.start + np.flatnonzero(hh.next_event[s] == m - t) for m in milestones])
+
+
 def conceive(hh, idx: np.ndarray, t: int, p: YearValues, constants: tuple) -> np.ndarray:
     """:meth:`~popsim.model.households.Households.conceive`; ``constants``: the statuses done
     and pregnant, the no-event month and the route of no sex determination."""
