@@ -97,6 +97,8 @@ def test_china_targets_cover_the_issue():
     ('scenario = "x"\n[[target]]\nobservation = "srb_1981"\ngroup = "g"\n'
      'subset = { parity = "2", colour = "red" }\n', "no subset key 'colour'"),
     ("scenario = \n", "malformed TOML"),
+    ('scenario = "x"\n[[target]]\nobservation = "srb_1981"\ngroup = "g"\nholdout = "yes"\n',
+     "holdout must be true or false"),
 ])
 def test_bad_target_files_name_file_and_key(tmp_path, text, match):
     f = tmp_path / "t.toml"
@@ -104,6 +106,18 @@ def test_bad_target_files_name_file_and_key(tmp_path, text, match):
     with pytest.raises(InputError, match=match) as e:
         load_targets(f)
     assert str(f) in str(e.value)
+
+
+def test_a_held_out_target_is_scored_and_left_out_of_calibrations():
+    from popsim.calibration.spec import load_calibration_spec
+
+    held = [t for t in load_targets("china").targets if t.holdout]
+    assert [t.id for t in held] == ["china_two_child_response"]
+    assert held[0].label.endswith("(held out)")
+    # the shipped calibration records to 2013: the held-out 2016-2019 target is not among its
+    # targets (a target it kept would be refused for its years)
+    ids = load_calibration_spec("china").target_ids()
+    assert "china_two_child_response" not in ids and "tfr_china_2010" in ids
 
 
 def test_unknown_embedded_target_file():

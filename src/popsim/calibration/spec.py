@@ -221,6 +221,9 @@ def _parse_fit(table: dict, shared: dict[str, Any], where: str, folder: Path | N
         raise
     except ScenarioError as e:
         raise SpecError(f"{where}: targets: {e}") from None
+    # a held-out target checks a fit and never shapes it (popsim.validation.targets)
+    targets = dataclasses.replace(targets, targets=tuple(t for t in targets.targets
+                                                         if not t.holdout))
     groups = table.get("groups")
     if groups is not None:
         if not isinstance(groups, list) or not groups or not all(isinstance(g, str)

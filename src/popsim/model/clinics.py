@@ -182,6 +182,15 @@ def penalty(e: EnforcementValues, m) -> float:
     return e.fine + e.blacklist * m.licence_value + e.prosecute * m.criminal_cost
 
 
+def _late_terms(p: YearValues) -> tuple[float, float]:
+    """The price of the late termination a provider sells with a sex check, and the illegal
+    acts per client: where an approval is required the late termination is illegal too."""
+    m = p.market
+    if p.registration.approval_required:
+        return m.late_abortion_price, 1 + m.late_share * m.late_risk_ratio
+    return m.legal_abortion_price, 1.0
+
+
 class Market:
     """Columns of all providers of one county (or of its sample), and the household-provider
     matching.
@@ -312,10 +321,7 @@ class Market:
         m, e = p.market, p.enforcement
         exposure = risk * (1 - (self._hiding(p, risk) if hiding is None else hiding))
         loss = penalty(e, m) if e.ban else 0.0
-        if p.registration.approval_required:  # the late termination is illegal too
-            late_price, acts = m.late_abortion_price, 1 + m.late_share * m.late_risk_ratio
-        else:
-            late_price, acts = m.legal_abortion_price, 1.0
+        late_price, acts = _late_terms(p)
         revenue = clients * (m.sd_price + m.late_share * late_price
                              + m.risk_pass_through * exposure * loss * acts)
         p_case = -np.expm1(-clients * exposure * acts)
@@ -353,10 +359,7 @@ class Market:
         c, m, e = self.col, p.market, p.enforcement
         self._reach_loss = m.hiding_reach_loss
         loss = penalty(e, m) if e.ban else 0.0
-        if p.registration.approval_required:  # as in _gain
-            late_price, acts = m.late_abortion_price, 1 + m.late_share * m.late_risk_ratio
-        else:
-            late_price, acts = m.legal_abortion_price, 1.0
+        late_price, acts = _late_terms(p)
         c["hiding"], c["price_sd"], c["price_late"], power = kmk.decide_prices(
             c["risk"], self._rows["mobile"], c["demand"], bool(e.ban), float(m.hiding_max),
             float(m.hiding_half_risk), float(m.risk_pass_through), float(loss),

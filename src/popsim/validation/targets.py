@@ -11,7 +11,8 @@ lists targets::
     group = "srb_by_parity"            # targets of a group share a figure and a summary
     tolerance = 4.0                    # pass if |model - observed| <= 4 (or "band": inside it)
     # optional: statistic (default: the observation's quantity), years = [y0, y1] and subset
-    # (default: the observation's), label
+    # (default: the observation's), label, holdout = true (scored, never fitted: a calibration
+    # leaves the target out, so that it checks the fit instead of shaping it)
 
 Pooling over years and replicates is part of each statistic (:mod:`.statistics`), so a target
 is never one noisy year of one run unless its file says so.
@@ -32,7 +33,8 @@ from .statistics import STATISTICS
 __all__ = ["Target", "TargetSet", "load_targets", "available_targets"]
 
 _TOP_KEYS = ("scenario", "description", "replicates", "target")
-_TARGET_KEYS = ("observation", "group", "tolerance", "statistic", "years", "subset", "label")
+_TARGET_KEYS = ("observation", "group", "tolerance", "statistic", "years", "subset", "label",
+                "holdout")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Target:
     subset: dict[str, str] = field(default_factory=dict)
     tolerance: float | str = "band"
     label: str = ""
+    #: scored by ``popsim score`` but left out of every calibration (:mod:`popsim.calibration`)
+    holdout: bool = False
 
     @property
     def id(self) -> str:
@@ -152,7 +156,13 @@ def load_targets(source: str | Path) -> TargetSet:
                               or not tol >= 0):
             raise InputError(f"{where}: tolerance must be a number >= 0 or \"band\", got {tol!r}")
         label_text = str(row.get("label", "")) or _default_label(obs, statistic, years, subset)
-        targets.append(Target(obs, str(row["group"]), statistic, years, subset, tol, label_text))
+        holdout = row.get("holdout", False)
+        if not isinstance(holdout, bool):
+            raise InputError(f"{where}: holdout must be true or false, got {holdout!r}")
+        if holdout and "label" not in row:
+            label_text += " (held out)"
+        targets.append(Target(obs, str(row["group"]), statistic, years, subset, tol, label_text,
+                              holdout))
     return TargetSet(scenario, str(data.get("description", "")), replicates, tuple(targets),
                      label)
 
