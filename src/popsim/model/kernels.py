@@ -154,15 +154,25 @@ def hash_uniform_woman(key, idx, birth_month, n):
     return out
 
 
+@njit(cache=True, inline="always")
+def _desired_size(u, u_spread, above, floor, edge, spread_share, dmax):
+    """The rule of a woman's desired size (:meth:`~popsim.model.households.Households.
+    desired_size`) from her draws ``u`` and ``u_spread``, the count ``above`` of her residence's
+    Poisson table entries below ``u``, and its level's ``floor`` and ``edge = 1 - (level -
+    floor)``: 1 + Poisson for the spread share, else the whole number next to the level. In
+    integers: the reference's floats are whole numbers below 2^53, so the values are exact."""
+    size = 1 + above if u_spread < spread_share else floor + np.int64(u > edge)
+    return np.int8(size if size < dmax else dmax)
+
+
 @njit(cache=True)
 def _desired(u, u_spread, r, cdf, level, low, spread_share, dmax):
     """One woman's desired size (see :func:`desired_sizes`)."""
-    k = 0
+    above = 0
     for j in range(cdf.shape[1]):
-        k += u > cdf[r, j]
-    near = low[r] + (u > 1.0 - (level[r] - low[r]))
-    v = 1.0 + k if u_spread < spread_share else near
-    return np.int8(min(v, dmax))
+        above += np.int64(u > cdf[r, j])
+    return _desired_size(u, u_spread, above, np.int64(low[r]), 1.0 - (level[r] - low[r]),
+                         spread_share, dmax)
 
 
 @njit(cache=True)
@@ -236,11 +246,10 @@ def norms_pass(son_pref, township, status, resigned, law_aware, inc_aware, desir
                 above[0, j] += np.int64(u_want[j] > c0)
                 above[1, j] += np.int64(u_want[j] > c1)
         for j in range(m):
-            # _desired's rule in integers (its floats are whole numbers below 2^53: exact)
-            u, r = u_want[j], rural[a + j]
-            near = (floor1 if r else floor0) + np.int64(u > (edge1 if r else edge0))
-            size = 1 + (above[1, j] if r else above[0, j]) if u_spread[j] < spread_share else near
-            wish[j] = np.int8(size if size < dmax else dmax)
+            r = rural[a + j]
+            wish[j] = _desired_size(u_want[j], u_spread[j], above[1, j] if r else above[0, j],
+                                    floor1 if r else floor0, edge1 if r else edge0,
+                                    spread_share, dmax)
         if p_reach > 0:
             for j in range(m):
                 u_reach[j] = unit_draw(a + j, keys[0])

@@ -43,6 +43,14 @@ def limits(idx, parity, child_male, rural, rule, table, if_girl):
     return out
 
 
+@njit(cache=True, inline="always")
+def _needs_son(i, sons, son_pref, parity, resigned, threshold, max_parity):
+    """:meth:`~popsim.model.households.Households.needs_son` of slot ``i`` (``threshold``
+    float32, as numpy compares a float32 preference with a Python float)."""
+    return (sons[i] == 0 and son_pref[i] > threshold and parity[i] < max_parity
+            and not resigned[i])
+
+
 @njit(cache=True)
 def evaluate_wish(idx, parity, sons, son_pref, resigned, desired, child_male, rural, rule,
                   limit, pledged, threshold, max_parity):
@@ -61,7 +69,7 @@ def evaluate_wish(idx, parity, sons, son_pref, resigned, desired, child_male, ru
         ahead(idx, j, (parity, sons, son_pref, resigned, desired, child_male, rural, rule))
         i = idx[j]
         par = parity[i]
-        n = sons[i] == 0 and son_pref[i] > threshold and par < max_parity and not resigned[i]
+        n = _needs_son(i, sons, son_pref, parity, resigned, threshold, max_parity)
         need[j] = n
         w = par < desired[i] or n
         if pledged.size and pledged[j]:
@@ -426,8 +434,7 @@ def conceive_pass(idx, t, parity, desired, sons, son_pref, resigned, migrant, gr
                        registered, status, next_event, route, provider))
         i = np.int64(idx[j])
         par = parity[i]
-        need = (sons[i] == 0 and son_pref[i] > threshold and par < max_parity
-                and not resigned[i])
+        need = _needs_son(i, sons, son_pref, parity, resigned, threshold, max_parity)
         if not (par < desired[i] or need):
             status[i] = done
             next_event[i] = no_event

@@ -377,7 +377,7 @@ class Recorder:
 
 
 def _srb(births: xr.Variable) -> xr.Variable:
-    """:func:`srb` of a Variable whose last dimension is ``sex`` (the same operations)."""
-    x = births.values
-    m, f = x[..., _MALE], x[..., _FEMALE]
-    return xr.Variable(births.dims[:-1], np.where(f > 0, 100.0 * m / f, np.nan))
+    """:func:`srb` of a Variable with a ``sex`` dimension (the same operations, without the
+    alignment of DataArrays: the dataset's variables share their coordinates by construction)."""
+    m, f = births.isel(sex=_MALE).values, births.isel(sex=_FEMALE).values
+    return xr.Variable(births.isel(sex=0).dims, np.where(f > 0, 100.0 * m / f, np.nan))
