@@ -139,6 +139,14 @@ def test_births_by_residence_and_regime_add_up_to_births(county_small):
     np.testing.assert_allclose(ds["births_by_regime"].sum("regime"), ds["births"].sum("parity"))
     assert (ds["overquota_births"] <= ds["births"].sum("parity")).all()
     assert (ds["hidden_overquota_births"] <= ds["overquota_births"]).all()
+    # every girl's birth is counted once: reported, concealed by her family, or hidden over quota
+    girls = ds["births"].sel(sex="female")
+    np.testing.assert_allclose(ds["reported_births"].sel(sex="female").sum("parity")
+                               + ds["concealed_births"].sum("parity")
+                               + ds["hidden_overquota_births"].sel(sex="female"),
+                               girls.sum("parity"))
+    share = float(ds["concealed_births"].sum() / girls.sum())
+    assert 0.005 < share < 0.04, share     # behaviour.concealment 0.02 of the registered girls
     assert float(ds["maintenance_fees"].sum()) > 0 and float(ds["overquota_births"].sum()) > 0
     women = ds["women_by_children"].sum("children")
     np.testing.assert_allclose(women, ds["women_by_regime"].sum("regime"))

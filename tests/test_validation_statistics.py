@@ -58,6 +58,7 @@ def synthetic() -> xr.Dataset:
     return xr.Dataset({
         "births": (ry + ("parity", "sex"), births),
         "reported_births": (ry + ("parity", "sex"), births * [1.0, 0.9]),
+        "concealed_births": (ry + ("parity",), np.full((R, Y, 3), 2.0)),  # 2 girls an order
         "births_by_residence": (ry + ("residence", "parity", "sex"), by_res),
         "sibship_women": (ry + ("composition",), women),
         "sibship_another": (ry + ("composition",), another),
@@ -175,5 +176,35 @@ def test_remaining_counts_and_coverage():
     tested = {"srb", "srb_by_parity", "reported_srb", "p_another_child", "fraction_male_next",
               "child_sex_ratio", "illegal_price", "tfr", "women_share_by_children", "cases",
               "fines", "srb_change", "srb_decline_per_year", "followups", "providers", "births",
-              "peak_births_ratio"}
+              "peak_births_ratio", "census_srb"}
     assert set(STATISTICS) == tested, "a new statistic needs a known-answer test here"
+
+
+def test_census_srb_counts_first_births_and_a_share_of_the_others():
+    """China's counts: first births in full, higher orders at the share that makes the counted
+    TFR the census's (1.22 in 2000, china_context.csv; the synthetic TFR is 1.6), and not the
+    girls their families concealed (2 of each order's 100)."""
+    v = compute("census_srb", DS, (2000, 2000))
+    first_share = 206 / 716                                   # replicate 0
+    c = (1.22 - 1.6 * first_share) / (1.6 * (1 - first_share))
+    assert 0.6 < c < 0.7
+    expected0 = 100 * (106 + c * (150 + 160)) / (98 + c * 196)
+    np.testing.assert_allclose(v.per_replicate[0], expected0, rtol=1e-9)
+    # below the true SRB (138.7 for replicate 0): the higher orders, more male, are under-counted
+    assert v.per_replicate[0] < compute("srb", DS, (2000, 2000)).per_replicate[0] - 1.5
+    # the under-count of higher orders does not depend on sex: one order's counted SRB is its
+    # true one but for the concealed girls
+    second = compute("census_srb", DS, (2000, 2000), {"parity": "2"})
+    np.testing.assert_allclose(second.per_replicate, [15000 / 98, 13000 / 98])
+
+
+def test_census_srb_is_the_true_srb_where_the_count_was_complete():
+    """Where the run's TFR is at or below the counted one, or before the first count (1990),
+    every birth is counted (here no girl is concealed)."""
+    none = DS.assign(concealed_births=DS["concealed_births"] * 0)
+    low = none.assign(births_by_age=DS["births_by_age"] * 0.5)   # TFR 0.8 < counted 1.44
+    np.testing.assert_allclose(compute("census_srb", low, (1998, 1998)).per_replicate,
+                               compute("srb", low, (1998, 1998)).per_replicate)
+    early = none.assign_coords(year=DS["year"] - 20)              # 1978-1982: before the counts
+    np.testing.assert_allclose(compute("census_srb", early, (1980, 1981)).per_replicate,
+                               compute("srb", early, (1980, 1981)).per_replicate)

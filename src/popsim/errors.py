@@ -55,13 +55,15 @@ def did_you_mean(word: object, candidates: Iterable[str], cutoff: float = 0.6) -
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def check_keys(table: dict, allowed: tuple[str, ...], where: str) -> None:
-    """Refuse a key of a spec's table (a sweep's, a calibration's) that is not ``allowed``,
-    with the closest allowed key and the list of them (:class:`SpecError`)."""
+def check_keys(table: dict, allowed: tuple[str, ...], where: str,
+               error: type[InputError] = SpecError) -> None:
+    """Refuse a key of a table (a sweep's, a calibration's, a target file's) that is not
+    ``allowed``, with the closest allowed key and the list of them (``error``, by default
+    :class:`SpecError`)."""
     for key in table:
         if key not in allowed:
-            raise SpecError(f"{where}: unknown key {shown(key)}{did_you_mean(key, allowed)}; "
-                            f"allowed: {', '.join(allowed)}")
+            raise error(f"{where}: unknown key {shown(key)}{did_you_mean(key, allowed)}; "
+                        f"allowed: {', '.join(allowed)}")
 
 
 #: longest word :func:`did_you_mean` compares (no key or choice of popsim is near this long)

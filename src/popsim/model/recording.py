@@ -67,6 +67,9 @@ RECORDED: dict[str, tuple[tuple[str, ...], str, str, bool]] = {
                          "fertility rule (over quota)", True),
     "hidden_overquota_births": (("sex",), "births", "Over-quota births hidden from "
                                 "registration (not reported, no fee)", True),
+    "concealed_births": (("parity",), "births", "Girls' births their families left "
+                         "unreported (behaviour.concealment; hidden over-quota births apart)",
+                         True),
     "maintenance_fees": ((), "yuan", "Social maintenance fees collected on over-quota "
                          "births", True),
     "child_deaths": (("child_age", "sex"), "deaths", "Deaths of the women's children aged "
@@ -277,6 +280,7 @@ class Recorder:
         self.add_at("births_by_regime", (regime, sex))
         self.add_at("overquota_births", (sex[overquota],))
         self.add_at("hidden_overquota_births", (sex[hidden],))
+        self.add_at("concealed_births", (parity[~male & ~shown & ~hidden],))
         self.add("maintenance_fees", fees)
         self.add("incentive_payments", incentive_cash)
 

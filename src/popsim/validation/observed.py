@@ -18,7 +18,8 @@ from importlib import resources
 
 from ..errors import InputError, did_you_mean
 
-__all__ = ["Observation", "observations", "get_observation", "parse_subset", "data_file"]
+__all__ = ["Observation", "observations", "get_observation", "parse_subset", "data_file",
+           "counted_tfr"]
 
 
 @dataclass(frozen=True)
@@ -96,3 +97,15 @@ def get_observation(obs_id: str, where: str = "") -> Observation:
         prefix = f"{where}: " if where else ""
         raise InputError(f"{prefix}unknown observation '{obs_id}'{did_you_mean(obs_id, obs)}")
     return obs[obs_id]
+
+
+@functools.cache
+def counted_tfr() -> tuple[tuple[int, float], ...]:
+    """China's TFR as its censuses and surveys counted it (``tfr_counted`` rows of
+    ``china_context.csv``), by year: (year, children per woman), in year order. The counts
+    after 1990 are well below the adjusted TFR (1.22 against 1.6 in 2000): births went
+    unreported, mostly higher-order ones."""
+    text = data_file("china_context.csv").read_text(encoding="utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    return tuple(sorted((int(r["year"]), float(r["value"])) for r in rows
+                        if r["indicator"] == "tfr_counted"))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from ..errors import InputError, did_you_mean
+from ..errors import InputError, check_keys, did_you_mean
 from ..scenario.loader import parse_toml, read_toml
 from .observed import Observation, get_observation
 from .statistics import STATISTICS
@@ -115,9 +115,7 @@ def _years(value, where: str) -> tuple[int, int]:
 def load_targets(source: str | Path) -> TargetSet:
     """Read a target file (an embedded name such as ``"china"`` or a path)."""
     data, label = _read(source)
-    for key in data:
-        if key not in _TOP_KEYS:
-            raise InputError(f"{label}: unknown key '{key}'{did_you_mean(key, _TOP_KEYS)}")
+    check_keys(data, _TOP_KEYS, label, InputError)
     scenario = data.get("scenario")
     if not isinstance(scenario, str) or not scenario:
         raise InputError(f"{label}: 'scenario' (the scenario the targets score) is required")
@@ -132,9 +130,7 @@ def load_targets(source: str | Path) -> TargetSet:
         where = f"{label}: target {i}"
         if not isinstance(row, dict):
             raise InputError(f"{where}: expected a table")
-        for key in row:
-            if key not in _TARGET_KEYS:
-                raise InputError(f"{where}: unknown key '{key}'{did_you_mean(key, _TARGET_KEYS)}")
+        check_keys(row, _TARGET_KEYS, where, InputError)
         if "observation" not in row or "group" not in row:
             raise InputError(f"{where}: 'observation' and 'group' are required")
         obs = get_observation(str(row["observation"]), where)
