@@ -232,11 +232,14 @@ class Behaviour(Section):
                               "motivation", -20, 20, schedule=False, source="calibrated")
     seek_motivation: float = P(8.0, "logit per unit", "Effect of motivation (son preference x "
                                "squeeze) on seeking", 0, 50, schedule=False, source="calibrated")
-    first_birth_reluctance: float = P(2.0, "logit", "Lower log-odds of seeking sex "
-                                      "determination in a first pregnancy (fear of infertility, "
-                                      "proof of fertility)", 0, 20, schedule=False,
-                                      source="calibrated to first-birth SRB 107.1 (2000 census) "
-                                      "under one-child rules; Korea 1990 ~108")
+    first_birth_reluctance: Num = P([[2000, 2.0], [2010, 0.0]], "logit", "Lower log-odds of "
+                                    "seeking sex determination in a first pregnancy (fear of "
+                                    "infertility, proof of fertility)", 0, 20,
+                                    source="2.0 calibrated to first-birth SRB 107.1 (2000 "
+                                    "census) under one-child rules, Korea 1990 ~108; falls to 0 "
+                                    "by 2010 as a scan became routine in every pregnancy and "
+                                    "abortion safer (hypothesis, set on China's counted SRB "
+                                    "2007-2009: docs/model.md section 7.6)")
     abort_intercept: float = P(-4.0, "logit", "Log-odds of aborting a fetus believed female at "
                                "zero motivation", -20, 20, schedule=False, source="calibrated")
     abort_motivation: float = P(15.6, "logit per unit", "Effect of motivation on aborting", 0,
