@@ -360,6 +360,7 @@ class Market:
         self._reach_loss = m.hiding_reach_loss
         loss = penalty(e, m) if e.ban else 0.0
         late_price, acts = _late_terms(p)
+        list_revenue = self.list_revenue(p)
         c["hiding"], c["price_sd"], c["price_late"], power = kmk.decide_prices(
             c["risk"], self._rows["mobile"], c["demand"], bool(e.ban), float(m.hiding_max),
             float(m.hiding_half_risk), float(m.risk_pass_through), float(loss),
@@ -367,11 +368,11 @@ class Market:
             float(m.late_risk_ratio), float(acts))
         expm1 = np.expm1(power)  # minus the chance of a case
         noise = self._decision_rng.normal(
-            0.0, m.decision_noise * m.ethics_mean * self.list_revenue(p) + 1.0, self.n)
+            0.0, m.decision_noise * m.ethics_mean * list_revenue + 1.0, self.n)
         c["offering"] = kmk.decide_offer(
             c["demand"], c["risk"], c["hiding"], c["ethics"], noise, expm1,
             float(m.sd_price + m.late_share * late_price), float(m.risk_pass_through),
-            float(loss), float(acts), float(self.list_revenue(p)),
+            float(loss), float(acts), float(list_revenue),
             1.0 if e.ban else float(m.unbanned_ethics), float(m.risk_aversion), c["open"],
             c["has_us"], self._rows["underground"])
 

@@ -74,13 +74,17 @@ def data_file(name: str):
     return resources.files("popsim").joinpath("data", name)
 
 
+def _rows(name: str) -> csv.DictReader:
+    """The rows of a CSV file of ``popsim/data`` (its ``#`` header lines, the source, left out)."""
+    text = data_file(name).read_text(encoding="utf-8")
+    return csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+
+
 @functools.cache
 def observations() -> dict[str, Observation]:
     """Every observation, by id, in file order."""
-    text = data_file("observations.csv").read_text(encoding="utf-8")
-    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
     out = {}
-    for r in rows:
+    for r in _rows("observations.csv"):
         obs = Observation(r["id"], r["file"], r["quantity"], int(r["year_from"]),
                           int(r["year_to"]), parse_subset(r["subset"]), float(r["value"]),
                           float(r["low"]), float(r["high"]), r["band_rule"], r["note"])
@@ -105,7 +109,5 @@ def counted_tfr() -> tuple[tuple[int, float], ...]:
     ``china_context.csv``), by year: (year, children per woman), in year order. The counts
     after 1990 are well below the adjusted TFR (1.22 against 1.6 in 2000): births went
     unreported, mostly higher-order ones."""
-    text = data_file("china_context.csv").read_text(encoding="utf-8")
-    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
-    return tuple(sorted((int(r["year"]), float(r["value"])) for r in rows
+    return tuple(sorted((int(r["year"]), float(r["value"])) for r in _rows("china_context.csv")
                         if r["indicator"] == "tfr_counted"))
