@@ -52,6 +52,11 @@ def test_setup_follows_the_market_section():
     assert first.kind == KINDS[c["kind"][first.row]] and first.risk_belief == mk.prior_risk
 
 
+def test_a_market_refuses_more_providers_than_a_household_can_name():
+    with pytest.raises(ScenarioError, match=r"40,\d{3} providers, more than the 32,767"):
+        market(**{"market.pharmacies": 40_000})
+
+
 def test_a_scaled_run_samples_townships_and_providers():
     assert sample_townships(16, 1.0) == 16 and sample_townships(16, 4.0) == 4
     assert sample_townships(16, 0.5) == 32  # an oversample

@@ -44,11 +44,11 @@ def test_entry_draws_a_uniform_age_structure_and_bounded_wishes():
     assert (hh.parity == 0).all() and (hh.status == WAITING).all()
     assert ((hh.next_event > T0) & (hh.next_event <= T0 + 12 * 25)).mean() > 0.99
     assert hh.township.max() < p.population.townships
-    assert (hh.child_male == 0).all() and (hh.child_dead == 0).all()
+    assert (hh.child_male == 0).all() and (hh.child_dead == 0).all() and (hh.child_away == 0).all()
 
 
 def test_state_stays_within_64_bytes_per_household():
-    assert BYTES_PER_HOUSEHOLD == 52 <= 64
+    assert BYTES_PER_HOUSEHOLD == 51 <= 64
     hh, _ = population(n=1000)
     columns = [v for v in vars(hh).values() if isinstance(v, np.ndarray) and len(v) == hh.n]
     assert sum(a.nbytes for a in columns) == BYTES_PER_HOUSEHOLD * hh.n
@@ -247,6 +247,12 @@ def test_conception_birth_children_and_the_postpartum_wait():
     expect = p.policy.maintenance_fee * hh.mean_income(again, p)
     np.testing.assert_allclose(b2.fee[charged], expect[charged])
     assert np.array_equal(bit(hh.child_male[again], 1), b2.male)
+    # a hidden second daughter of a sonless mother lives away; a hidden son, or a hidden
+    # daughter after a son, stays at home (and none of the first births left)
+    first_girl = ~bit(hh.child_male[again], 0)
+    away = bit(hh.child_away[again], 1)
+    assert np.array_equal(away, b2.hidden & ~b2.male & first_girl)
+    assert away.sum() > 10 and not bit(hh.child_away[conceived], 0).any()
 
 
 def test_a_death_keeps_parity_and_lowers_the_living_children():

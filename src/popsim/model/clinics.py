@@ -73,7 +73,7 @@ from .kernels_market import COUNTY_WIDE, OUTSIDE
 from .streams import Streams
 
 __all__ = ["Clinic", "Market", "KINDS", "MOBILE", "COUNTY_WIDE", "OUTSIDE", "penalty",
-           "sample_townships", "SAMPLE_TOLERANCE"]
+           "sample_townships", "SAMPLE_TOLERANCE", "MAX_PROVIDERS"]
 
 KINDS = ("county_hospital", "township_centre", "private_clinic", "pharmacy", "out_of_county",
          "mobile_operator")
@@ -84,6 +84,9 @@ HOSPITAL, CENTRE, PRIVATE, PHARMACY, OUT, MOBILE = range(6)
 #: townships a sample simulates: beyond it the sample's households per township would differ
 #: from the county's by more than this share.
 SAMPLE_TOLERANCE = 0.05
+#: Most providers a market may have: a household names hers in an ``int16`` column
+#: (``Households.provider``; ``china`` has about 3,400).
+MAX_PROVIDERS = int(np.iinfo(np.int16).max)
 
 _COLUMNS = {
     "kind": np.int8, "township": np.int16, "has_us": np.bool_, "registered_unit": np.bool_,
@@ -255,6 +258,11 @@ class Market:
             ethics=None) -> None:
         """Append providers (and their Mesa agents); moral cost drawn unless given."""
         k = len(kinds)
+        if self.n + k > MAX_PROVIDERS:
+            raise ScenarioError(f"the market would have {self.n + k:,} providers, more than the "
+                                f"{MAX_PROVIDERS:,} a household's provider column (int16) can "
+                                f"name: lower the provider counts of [market] or simulate a "
+                                f"sample of them (run.scale)")
         if ethics is None:
             ethics = rng.exponential(p.market.ethics_mean, k) * np.where(
                 np.isin(kinds, [HOSPITAL, CENTRE]), p.market.public_ethics, 1.0)

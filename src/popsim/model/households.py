@@ -38,8 +38,10 @@ Life course (after Kashyap & Villavicencio 2016, "willing, able, ready"):
   natural-fertility age pattern. Fetus male with probability ``srb/(100+srb)``.
 * **Births** add a child (:mod:`~popsim.model.children`); ``parity`` counts children ever born,
   ``sons`` and ``daughters`` the living ones. An over-quota birth may be hidden from
-  registration; if not, its fee is collected with ``policy.fee_collection``. A postpartum wait
-  follows.
+  registration; if not, its fee is collected with ``policy.fee_collection``. A hidden daughter
+  of a family without a living son lives away from its household (``child_away``: given to
+  relatives or another family, or kept from the census; only the census roster sees it). A
+  postpartum wait follows.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ from . import fertility_policy as fp
 from . import kernels
 from . import kernels_calls as calls
 from . import kernels_monthly as km
-from .children import CENSUS, MAX_CHILDREN, Births, census
+from .children import (CENSUS, MAX_CHILDREN, Births, bury_children, census,
+                       store_children)
 from .coords import AGE_GROUPS, age_group_index
 from .incentives import Eligibility
 from .streams import Streams
@@ -85,11 +88,12 @@ _STATE = {  # name: dtype, or (dtype, columns). One entry per household.
     "income_mult": np.float32, "desired": np.int8, "parity": np.int8, "sons": np.int8,
     "daughters": np.int8, "son_pref": np.float32, "status": np.int8,
     "next_event": np.int16, "fetus_male": np.bool_, "registered": np.bool_, "route": np.int8,
-    "provider": np.int32, "law_aware": np.bool_, "inc_aware": np.bool_, "grey": np.bool_,
+    "provider": np.int16, "law_aware": np.bool_, "inc_aware": np.bool_, "grey": np.bool_,
     "certified": np.bool_, "rule": np.int8, "resigned": np.bool_,
-    "child_male": np.uint8, "child_dead": np.uint8, "child_born": (np.int16, MAX_CHILDREN),
+    "child_male": np.uint8, "child_dead": np.uint8, "child_away": np.uint8,
+    "child_born": (np.int16, MAX_CHILDREN),
 }
-#: Bytes of state per household (52: the children's arrays take 18).
+#: Bytes of state per household (51: the children's arrays take 19).
 BYTES_PER_HOUSEHOLD = sum(np.dtype(d[0]).itemsize * d[1] if isinstance(d, tuple)
                           else np.dtype(d).itemsize for d in _STATE.values())
 
@@ -288,7 +292,8 @@ class Households:
         m = np.clip(mean, 0.01, 0.99)
         self.son_pref[idx] = g.beta(m * sp.concentration, (1 - m) * sp.concentration) * (mean > 0)
         self.rule[idx] = fp.draw_groups(g.random(k), rural, p)
-        for name in ("parity", "sons", "daughters", "route", "child_male", "child_dead"):
+        for name in ("parity", "sons", "daughters", "route", "child_male", "child_dead",
+                     "child_away"):
             getattr(self, name)[idx] = 0
         for name in ("fetus_male", "registered", "grey", "certified", "resigned"):
             getattr(self, name)[idx] = False
@@ -458,10 +463,8 @@ class Households:
         collected = over & ~hidden & (self.streams.uniform("fee", t, idx) < p.policy.fee_collection)
         fee = (collected * p.policy.maintenance_fee * fp.fee_multiple(excess)
                * self.mean_income(idx, p))
-        stored = parity_before < MAX_CHILDREN
-        i, k = idx[stored], parity_before[stored].astype(np.uint8)
-        self.child_male[i] |= male[stored].astype(np.uint8) << k
-        self.child_born[i, k] = t
+        store_children(self.child_male, self.child_away, self.child_born, idx, parity_before,
+                       male, hidden & ~male & (sons_before == 0), t)
         self.parity[idx] = parity_before + 1
         self.sons[idx] += male
         self.daughters[idx] += ~male
@@ -478,14 +481,8 @@ class Households:
 
     def bury(self, idx: np.ndarray, k: np.ndarray) -> None:
         """Child ``k`` of each mother ``idx`` has died (a mother may appear more than once)."""
-        if kernels.use_kernels():
-            km.bury_pass(idx, k, self.child_male, self.child_dead, self.sons, self.daughters)
-            return
-        m = np.uint8(1) << k.astype(np.uint8)
-        male = (self.child_male[idx] & m) > 0
-        np.bitwise_or.at(self.child_dead, idx, m)
-        np.subtract.at(self.sons, idx[male], 1)
-        np.subtract.at(self.daughters, idx[~male], 1)
+        bury = km.bury_pass if kernels.use_kernels() else bury_children
+        bury(idx, k, self.child_male, self.child_dead, self.sons, self.daughters)
 
     # ---------------------------------------------------------------------------------------
     # the yearly pass
@@ -589,7 +586,8 @@ class Households:
         for s in self.chunks():
             i = s.start + np.flatnonzero(self.active(s))
             part = census(t_end, self.birth_month[i], self.parity[i], self.child_male[i],
-                          self.child_dead[i], self.child_born[i], self.local_regime(i, regime))
+                          self.child_dead[i], self.child_born[i], self.local_regime(i, regime),
+                          self.child_away[i])
             for name, v in part.items():
                 total[name] += v
         return total

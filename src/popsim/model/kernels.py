@@ -363,7 +363,7 @@ def child_deaths_pass(idx, t, parity, child_dead, child_born, child_male, sons, 
 
 @njit(cache=True)
 def census_pass(a, b, t_end, status, inactive, birth_month, parity, child_male, child_dead,
-                child_born, rural, rule, local, group_months, sib_lo, sib_hi, out_sib,
+                child_away, child_born, rural, rule, local, group_months, sib_lo, sib_hi, out_sib,
                 out_living, out_children, out_regime):
     """Adds the census counts of the women among slots ``a..b-1`` to the ``out_*`` arrays
     (:func:`popsim.model.children.census`); ``local`` the local rule table of this year's
@@ -380,12 +380,14 @@ def census_pass(a, b, t_end, status, inactive, birth_month, parity, child_male, 
         m = child_male[i]
         age = t_end - np.int64(birth_month[i])
         if age >= sib_lo and age < sib_hi and par >= 1:
-            b0, b1, b2, b3 = m & 1, (m >> 1) & 1, (m >> 2) & 1, (m >> 3) & 1
-            _sib_add(out_sib, 0 if b0 else 1, par, 1, b1)
-            if par >= 2:
-                _sib_add(out_sib, 2 if b0 and b1 else (3 if b0 != b1 else 4), par, 2, b2)
-                if par >= 3 and not b0 and not b1 and not b2:
-                    _sib_add(out_sib, 5, par, 3, b3)
+            home, r = _roster(par, m, child_away[i], child_born.shape[1])
+            b0, b1, b2, b3 = r & 1, (r >> 1) & 1, (r >> 2) & 1, (r >> 3) & 1
+            if home >= 1:
+                _sib_add(out_sib, 0 if b0 else 1, home, 1, b1)
+            if home >= 2:
+                _sib_add(out_sib, 2 if b0 and b1 else (3 if b0 != b1 else 4), home, 2, b2)
+                if home >= 3 and not b0 and not b1 and not b2:
+                    _sib_add(out_sib, 5, home, 3, b3)
         dead = child_dead[i]
         for k in range(min(par, child_born.shape[1])):
             if (dead >> k) & 1:
@@ -399,6 +401,20 @@ def census_pass(a, b, t_end, status, inactive, birth_month, parity, child_male, 
         for age_k in range(max(group_months[g, 0], 0), group_months[g, 1]):
             for sex in range(2):
                 out_living[g, sex] += by_age[age_k, sex]
+
+
+@njit(cache=True)
+def _roster(par, male, away, stored):
+    """:func:`popsim.model.children.roster` of one woman: her children at home and their
+    sexes in birth order (a bitmask)."""
+    home, out, pos = par, 0, 0
+    for k in range(min(par, stored)):
+        if (away >> k) & 1:
+            home -= 1
+        else:
+            out |= ((np.int64(male) >> k) & 1) << pos
+            pos += 1
+    return home, out
 
 
 @njit(cache=True)

@@ -78,7 +78,8 @@ def census(hh, t_end: int, regime: str, inactive: int) -> dict[str, np.ndarray]:
     total = {name: np.zeros(shape) for name, shape in CENSUS.items()}
     sib = np.zeros((3,) + CENSUS["sibship_women"])
     kernels.census_pass(0, hh.n, t_end, hh.status, inactive, hh.birth_month, hh.parity,
-                        hh.child_male, hh.child_dead, hh.child_born, hh.rural, hh.rule,
+                        hh.child_male, hh.child_dead, hh.child_away, hh.child_born, hh.rural,
+                        hh.rule,
                         local_table(regime), GROUP_MONTHS, SIBSHIP_AGES[0] * 12,
                         SIBSHIP_AGES[1] * 12, sib, total["living_children"],
                         total["women_by_children"], total["women_by_regime"])
@@ -139,7 +140,7 @@ def births(hh, idx: np.ndarray, t: int, p: YearValues, regime: str, waiting: int
     keys = hh.streams.keys(("overquota_hidden", "fee", "postpartum"), t)
     out = km.births_pass(
         idx, t, hh.fetus_male, hh.parity, hh.sons, hh.daughters, hh.rural, hh.rule,
-        hh.child_male, hh.child_born, hh.provider, hh.status, hh.next_event,
+        hh.child_male, hh.child_away, hh.child_born, hh.provider, hh.status, hh.next_event,
         limit_table(regime), local_table(regime), keys, p.behaviour.overquota_concealment,
         pol.fee_collection, pol.maintenance_fee, pop.income_rural, pop.urban_income_ratio,
         fe.postpartum_months, fe.postpartum_spread, waiting, hh.child_born.shape[1])
@@ -210,7 +211,7 @@ def enter(hh, idx: np.ndarray, t: int, p: YearValues, birth_month: int | None,
     km.enter_rest(idx, t, rural, u_rule, edges, u_law, p.behaviour.law_awareness_base, u_inc,
                   p.incentives.base_awareness, union, float(entry_age), float(fe.union_age_max),
                   waiting, hh.rule, hh.parity, hh.sons, hh.daughters, hh.route, hh.child_male,
-                  hh.child_dead, hh.fetus_male, hh.registered, hh.grey, hh.certified,
+                  hh.child_dead, hh.child_away, hh.fetus_male, hh.registered, hh.grey, hh.certified,
                   hh.resigned, hh.provider, hh.law_aware, hh.inc_aware, hh.status,
                   hh.birth_month, hh.next_event)
 

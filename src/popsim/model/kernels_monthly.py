@@ -156,7 +156,7 @@ def evaluate_schedule(idx, t, tries, held_on, log_u, log_f, group, lim, parity, 
 
 @njit(cache=True)
 def births_pass(idx, t, fetus_male, parity, sons, daughters, rural, rule, child_male,
-                child_born, provider, status, next_event, limit, local, keys, concealment,
+                child_away, child_born, provider, status, next_event, limit, local, keys, concealment,
                 collection, maintenance_fee, income_rural, urban_ratio, postpartum, spread,
                 waiting, max_children):
     """:meth:`~popsim.model.households.Households.give_birth` in place: returns the facts
@@ -192,6 +192,8 @@ def births_pass(idx, t, fetus_male, parity, sons, daughters, rural, rule, child_
                   * (income_rural * (1.0 if rural[i] else urban_ratio)))
         if p0 < max_children:
             child_male[i] |= np.uint8(b) << np.uint8(p0)
+            if hid and not b and sons[i] == 0:
+                child_away[i] |= np.uint8(1) << np.uint8(p0)
             child_born[i, p0] = t
         parity[i] = p0 + 1
         if b:
@@ -335,7 +337,7 @@ def enter_first(idx, birth_month_value, township_draw, u_rural, u_migrant, rural
 @njit(cache=True)
 def enter_rest(idx, t, new_rural, u_rule, edges, u_law, law_base, u_inc, inc_base, union,
                entry_age, union_max, waiting, rule, parity, sons, daughters, route, child_male,
-               child_dead, fetus_male, registered, grey, certified, resigned, provider,
+               child_dead, child_away, fetus_male, registered, grey, certified, resigned, provider,
                law_aware, inc_aware, status, birth_month, next_event):
     """The rest of :meth:`~popsim.model.households.Households._enter`: local rule group
     (:func:`~popsim.model.fertility_policy.draw_groups`, ``edges`` its cumulative shares),
@@ -351,6 +353,7 @@ def enter_rest(idx, t, new_rural, u_rule, edges, u_law, law_base, u_inc, inc_bas
         route[i] = 0
         child_male[i] = 0
         child_dead[i] = 0
+        child_away[i] = 0
         fetus_male[i] = False
         registered[i] = False
         grey[i] = False

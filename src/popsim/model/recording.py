@@ -77,7 +77,8 @@ RECORDED: dict[str, tuple[tuple[str, ...], str, str, bool]] = {
     "excess_female_deaths": ((), "deaths", "Deaths of girls from the excess risk of "
                              "son-preferring households (abandonment, neglect)", True),
     "sibship_women": (("composition",), "women", "Women aged 21-40 at the year's end whose "
-                      "first children have this sex composition", True),
+                      "first children on the household roster have this sex composition "
+                      "(daughters living away are not on it)", True),
     "sibship_another": (("composition",), "women", "Of sibship_women, those with another "
                         "child after the composition", True),
     "sibship_next_male": (("composition",), "women", "Of sibship_women, those whose next child "
