@@ -76,13 +76,14 @@ def welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 
 def test_premise_supply_side_matches_the_stand_in(runs):
-    """In this scenario the real market almost never turns a seeker away (a few searches in a
-    thousand find a provider full or hidden: the market bends with risk), prices stay near the
-    list price and the office finds no case: the reference's stand-in holds to that extent."""
+    """In this scenario the real market almost never turns a seeker away (under one search in a
+    hundred finds every provider full or hidden: the market bends with risk), prices stay near
+    the list price and the office finds no case: the reference's stand-in holds to that
+    extent."""
     _, datasets, sc = runs
     for ds in datasets:
         served = float(ds["sex_determinations"].sel(route="ultrasound").sum())
-        assert float(ds["unmet_searches"].sum()) <= 0.005 * served
+        assert float(ds["unmet_searches"].sum()) <= 0.01 * served
         assert float(ds["cases"].sum()) == 0.0
         assert float(ds["grey_listed"].max()) == 0.0
         # the list price up to 2003; later the ban's prior risk (no case is ever made here)
