@@ -198,19 +198,20 @@ def enter(hh, idx: np.ndarray, t: int, p: YearValues, birth_month: int | None,
                            pop.migrant_share_rural, pop.migrant_share_urban, hh.birth_month,
                            hh.township, hh.rural, hh.migrant)
     s = pop.income_sigma
-    hh.income_mult[idx] = np.exp(s * g.standard_normal(k) - 0.5 * s * s)
-    hh.desired[idx] = desired_size(hh, idx, fe)
+    income_mult = np.exp(s * g.standard_normal(k) - 0.5 * s * s)
+    desired = desired_size(hh, idx, fe)
     pol = p.policy
     a, b, on, edges = _entry_tables(sp.cohort_mean, sp.rural_shift, sp.concentration,
                                     (pol.rural_one_child_share, pol.two_child_share,
                                      pol.three_child_share))
-    hh.son_pref[idx] = (g.beta(np.where(rural, a[1], a[0]), np.where(rural, b[1], b[0]))
-                        * np.where(rural, on[1], on[0]))
+    r = rural.view(np.uint8)  # the residence as a table index: a[r] is where(rural, a[1], a[0])
+    son_pref = g.beta(a[r], b[r]) * on[r]
     u_rule, u_law, u_inc = g.random(k), g.random(k), g.random(k)
     union = g.normal(fe.union_age, fe.union_age_sd, k)
-    km.enter_rest(idx, t, rural, u_rule, edges, u_law, p.behaviour.law_awareness_base, u_inc,
-                  p.incentives.base_awareness, union, float(entry_age), float(fe.union_age_max),
-                  waiting, hh.rule, hh.parity, hh.sons, hh.daughters, hh.route, hh.child_male,
+    km.enter_rest(idx, t, rural, income_mult, desired, son_pref, u_rule, edges, u_law,
+                  p.behaviour.law_awareness_base, u_inc, p.incentives.base_awareness, union,
+                  float(entry_age), float(fe.union_age_max), waiting, hh.income_mult,
+                  hh.desired, hh.son_pref, hh.rule, hh.parity, hh.sons, hh.daughters, hh.route, hh.child_male,
                   hh.child_dead, hh.child_away, hh.fetus_male, hh.registered, hh.grey, hh.certified,
                   hh.resigned, hh.provider, hh.law_aware, hh.inc_aware, hh.status,
                   hh.birth_month, hh.next_event)

@@ -335,15 +335,20 @@ def enter_first(idx, birth_month_value, township_draw, u_rural, u_migrant, rural
 
 
 @njit(cache=True)
-def enter_rest(idx, t, new_rural, u_rule, edges, u_law, law_base, u_inc, inc_base, union,
-               entry_age, union_max, waiting, rule, parity, sons, daughters, route, child_male,
+def enter_rest(idx, t, new_rural, new_income_mult, new_desired, new_son_pref, u_rule, edges,
+               u_law, law_base, u_inc, inc_base, union, entry_age, union_max, waiting,
+               income_mult, desired, son_pref, rule, parity, sons, daughters, route, child_male,
                child_dead, child_away, fetus_male, registered, grey, certified, resigned, provider,
                law_aware, inc_aware, status, birth_month, next_event):
-    """The rest of :meth:`~popsim.model.households.Households._enter`: local rule group
+    """The rest of :meth:`~popsim.model.households.Households._enter`: the income
+    multiplier, desired size and son preference drawn (``new_*``), local rule group
     (:func:`~popsim.model.fertility_policy.draw_groups`, ``edges`` its cumulative shares),
     a clean history, awareness, and the first wake-up at the union age (``union`` drawn)."""
     for j in range(idx.size):
         i = idx[j]
+        income_mult[i] = new_income_mult[j]
+        desired[i] = new_desired[j]
+        son_pref[i] = new_son_pref[j]
         u = u_rule[j]
         g = 1 if u < edges[0] else (2 if u < edges[1] else (3 if u < edges[2] else 0))
         rule[i] = g if new_rural[j] else 0
