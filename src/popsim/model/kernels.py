@@ -380,7 +380,10 @@ def census_pass(a, b, t_end, status, inactive, birth_month, parity, child_male, 
         m = child_male[i]
         age = t_end - np.int64(birth_month[i])
         if age >= sib_lo and age < sib_hi and par >= 1:
-            home, r = _roster(par, m, child_away[i], child_born.shape[1])
+            away = child_away[i]
+            # (a child away is rare: then the roster is her children, with no loop)
+            home, r = (par, np.int64(m)) if away == 0 else _roster(par, m, away,
+                                                                    child_born.shape[1])
             b0, b1, b2, b3 = r & 1, (r >> 1) & 1, (r >> 2) & 1, (r >> 3) & 1
             if home >= 1:
                 _sib_add(out_sib, 0 if b0 else 1, home, 1, b1)
