@@ -3,11 +3,12 @@ facts of a month's births (:class:`Births`), and the year-end census counts read
 
 A household stores its children in four arrays (:mod:`popsim.model.households` owns them):
 ``child_male``, ``child_dead`` and ``child_away`` are ``uint8`` bitmasks (bit ``k``: her
-``k``-th child, from 0, is a boy / has died / lives away from her household) and ``child_born`` is an ``(n, 8)`` ``int16`` array of birth months
-(``year * 12 + month``, which fits int16 up to the year 2730). Children beyond the eighth are
-counted in parity and in the living sons and daughters but not stored (and never die): at most a
-few per 10,000 women. ``parity`` stays the number of children ever born; ``sons`` and
-``daughters`` are the living ones.
+``k``-th child, from 0, is a boy / has died / lives away from her household) and
+``child_born`` is an ``(n, 8)`` ``int16`` array of birth months (``year * 12 + month``, which
+fits int16 up to the year 2730). Children beyond the eighth are counted in parity and in the
+living sons and daughters but not stored (and never die): at most a few per 10,000 women.
+``parity`` stays the number of children ever born; ``sons`` and ``daughters`` are the living
+ones.
 
 :func:`census` is the year-end cross-section of the women present (the statistics of
 :mod:`popsim.validation.statistics` read it):
@@ -33,8 +34,8 @@ import numpy as np
 
 from .coords import CHILD_GROUP_YEARS, CHILDREN, COMPOSITIONS, REGIMES, SEXES, children_index
 
-__all__ = ["MAX_CHILDREN", "CENSUS", "SIBSHIP_AGES", "GROUP_MONTHS", "Births", "bit", "store_children",
-           "bury_children", "roster", "census"]
+__all__ = ["MAX_CHILDREN", "CENSUS", "SIBSHIP_AGES", "GROUP_MONTHS", "Births", "bit",
+           "store_children", "bury_children", "roster", "census"]
 
 #: Children stored per woman (sex, birth month, alive).
 MAX_CHILDREN = 8

@@ -211,10 +211,10 @@ def enter(hh, idx: np.ndarray, t: int, p: YearValues, birth_month: int | None,
     km.enter_rest(idx, t, rural, income_mult, desired, son_pref, u_rule, edges, u_law,
                   p.behaviour.law_awareness_base, u_inc, p.incentives.base_awareness, union,
                   float(entry_age), float(fe.union_age_max), waiting, hh.income_mult,
-                  hh.desired, hh.son_pref, hh.rule, hh.parity, hh.sons, hh.daughters, hh.route, hh.child_male,
-                  hh.child_dead, hh.child_away, hh.fetus_male, hh.registered, hh.grey, hh.certified,
-                  hh.resigned, hh.provider, hh.law_aware, hh.inc_aware, hh.status,
-                  hh.birth_month, hh.next_event)
+                  hh.desired, hh.son_pref, hh.rule, hh.parity, hh.sons, hh.daughters, hh.route,
+                  hh.child_male, hh.child_dead, hh.child_away, hh.fetus_male, hh.registered,
+                  hh.grey, hh.certified, hh.resigned, hh.provider, hh.law_aware, hh.inc_aware,
+                  hh.status, hh.birth_month, hh.next_event)
 
 
 def month_scan(hh, t: int, s: slice, statuses: tuple[int, int], milestones: tuple) -> list:

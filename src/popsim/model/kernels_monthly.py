@@ -156,9 +156,9 @@ def evaluate_schedule(idx, t, tries, held_on, log_u, log_f, group, lim, parity, 
 
 @njit(cache=True)
 def births_pass(idx, t, fetus_male, parity, sons, daughters, rural, rule, child_male,
-                child_away, child_born, provider, status, next_event, limit, local, keys, concealment,
-                collection, maintenance_fee, income_rural, urban_ratio, postpartum, spread,
-                waiting, max_children):
+                child_away, child_born, provider, status, next_event, limit, local, keys,
+                concealment, collection, maintenance_fee, income_rural, urban_ratio, postpartum,
+                spread, waiting, max_children):
     """:meth:`~popsim.model.households.Households.give_birth` in place: returns the facts
     before each birth (male, parity, sons, daughters, provider, rural, local rule) and the
     over-quota, hidden and fee of each. ``limit``/``local`` the tables of this year's regime,

@@ -220,8 +220,10 @@ def _sibship(ds, years, subset) -> tuple[xr.DataArray, ...]:
 
 
 def p_another_child(ds, years, subset) -> Value:
-    """Of the women 21-40 at the year's end whose first children had this sex composition, the
-    share who had another child (a census cross-section, as Ebenstein 2010, Table 1)."""
+    """Of the women 21-40 at the year's end whose first children on the household roster had
+    this sex composition, the share with another child there (a census cross-section, as
+    Ebenstein 2010, Table 1; daughters living away are not on the roster:
+    :func:`popsim.model.children.roster`)."""
     women, another, _ = _sibship(ds, years, subset)
     return _ratio(another, women)
 
