@@ -68,6 +68,7 @@ def synthetic() -> xr.Dataset:
         "illegal_purchases": (ry + ("service",), buys),
         "births_by_age": (ry + ("age_group",), age),
         "women_by_age": (ry + ("age_group",), women_age),
+        "tfr": (ry, 5.0 * (age / women_age).sum(axis=-1)),  # as recording derives it: 1.6
         "women_by_children": (ry + ("children",), wbc),
         "cases": (ry + ("source",), cases),
         "fines": (ry, np.full((R, Y), 28000.0)),
@@ -202,7 +203,8 @@ def test_census_srb_is_the_true_srb_where_the_count_was_complete():
     """Where the run's TFR is at or below the counted one, or before the first count (1990),
     every birth is counted (here no girl is concealed)."""
     none = DS.assign(concealed_births=DS["concealed_births"] * 0)
-    low = none.assign(births_by_age=DS["births_by_age"] * 0.5)   # TFR 0.8 < counted 1.44
+    low = none.assign(births_by_age=DS["births_by_age"] * 0.5,   # TFR 0.8 < counted 1.44
+                      tfr=DS["tfr"] * 0.5)
     np.testing.assert_allclose(compute("census_srb", low, (1998, 1998)).per_replicate,
                                compute("srb", low, (1998, 1998)).per_replicate)
     early = none.assign_coords(year=DS["year"] - 20)              # 1978-1982: before the counts

@@ -79,8 +79,7 @@ def census(hh, t_end: int, regime: str, inactive: int) -> dict[str, np.ndarray]:
     sib = np.zeros((3,) + CENSUS["sibship_women"])
     kernels.census_pass(0, hh.n, t_end, hh.status, inactive, hh.birth_month, hh.parity,
                         hh.child_male, hh.child_dead, hh.child_away, hh.child_born, hh.rural,
-                        hh.rule,
-                        local_table(regime), GROUP_MONTHS, SIBSHIP_AGES[0] * 12,
+                        hh.rule, local_table(regime), GROUP_MONTHS, SIBSHIP_AGES[0] * 12,
                         SIBSHIP_AGES[1] * 12, sib, total["living_children"],
                         total["women_by_children"], total["women_by_regime"])
     for j, name in enumerate(("sibship_women", "sibship_another", "sibship_next_male")):

@@ -126,13 +126,6 @@ def srb(ds, years, subset) -> Value:
     return _srb_of(_births(ds, years, subset))
 
 
-def _yearly_tfr(ds: xr.Dataset, years) -> xr.DataArray:
-    """Each year's TFR of each run (year, replicate): 5 x the sum of the age-specific rates."""
-    b = _replicated(_window(ds["births_by_age"], years))
-    w = _replicated(_window(ds["women_by_age"], years))
-    return 5.0 * (b / w.where(w > 0)).sum("age_group")
-
-
 def census_srb(ds, years, subset) -> Value:
     """SRB of the births China's censuses and surveys counted (optionally of one birth order).
 
@@ -154,7 +147,7 @@ def census_srb(ds, years, subset) -> Value:
     anchors = counted_tfr()
     ys = b["year"].values
     counted = np.interp(ys, [a for a, _ in anchors], [v for _, v in anchors], left=np.nan)
-    total = _yearly_tfr(ds, years)
+    total = _replicated(_window(ds["tfr"], years))  # each run's yearly TFR (recording)
     f1 = b.isel(parity=0).sum("sex") / b.sum(["parity", "sex"])
     c = ((xr.DataArray(counted, dims="year", coords={"year": ys}) - total * f1)
          / (total * (1.0 - f1))).clip(0.0, 1.0).fillna(1.0)
@@ -284,7 +277,7 @@ STATISTICS: dict[str, Statistic] = {s.name: s for s in (
               ("births",), srb, ("parity", "residence")),
     Statistic("census_srb", "males per 100 females", "sex ratio at birth as China's censuses "
               "and surveys counted it (higher-order births under-counted)",
-              ("births", "concealed_births", "births_by_age", "women_by_age"), census_srb,
+              ("births", "concealed_births", "tfr"), census_srb,
               ("parity",)),
     Statistic("reported_srb", "males per 100 females", "sex ratio at birth as reported",
               ("reported_births",), reported_srb, ("parity",)),
