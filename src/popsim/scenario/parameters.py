@@ -208,10 +208,10 @@ class Technology(Section):
     title: ClassVar[str] = "Technology"
     access_midpoint: float = P(1988.5, "year", "Year when half of women can reach prenatal sex "
                                "determination", 1950, 2100, schedule=False,
-                               source=TECH_SOURCE + "; posterior median 1988.0 (both calibrations), "
-                               "prior 1984-1995 "
-                               "around Kashyap & Villavicencio 2016 and China's county-level "
-                               "spread of B-mode ultrasound (Chen, Li & Meng 2013)")
+                               source=TECH_SOURCE + "; posterior median 1988.0 (both "
+                               "calibrations), prior 1984-1995 around Kashyap & Villavicencio "
+                               "2016 and China's county-level spread of B-mode ultrasound "
+                               "(Chen, Li & Meng 2013)")
     access_rate: float = P(0.5, "per year", "Logistic growth rate of technology access", 0.01,
                            5, schedule=False, source=TECH_SOURCE + "; posterior median 0.68 "
                            "(0.67 in the first calibration), prior 0.2-1.0")
